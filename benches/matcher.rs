@@ -1,0 +1,64 @@
+//! Matcher benchmarks: tokenising, matching against the sample and a generated 10 000-entry
+//! knowledge base, and building that index. Run with `cargo bench`.
+
+mod generated_knowledge;
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+use generated_knowledge::generated_knowledge;
+use kefu::brain::Brain;
+use kefu::matcher::{Analysis, ScoringModel};
+
+const QUESTIONS: [&str; 6] = [
+    "退款要几天才能到账啊",
+    "我买的黑色羽绒服尺码偏大还是偏小",
+    "优惠券怎么用不了",
+    "快递显示签收了但是我没收到",
+    "你们支持货到付款吗",
+    "iPhone 15 的数据线能退吗？？",
+];
+
+fn sample_brain() -> Brain {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Brain::load(&root.join("knowledge"), &root.join("flows"), ScoringModel::default())
+        .expect("the sample knowledge is valid")
+}
+
+fn benches(c: &mut Criterion) {
+    let sample = sample_brain();
+    c.bench_function("tokenise one message", |b| {
+        let segmenter = sample.matcher.segmenter();
+        b.iter(|| Analysis::new(black_box("我上周买的衣服尺码不对，想换个大一号的，怎么弄"), segmenter))
+    });
+    let mut round = 0;
+    c.bench_function("match one message, sample knowledge", |b| {
+        b.iter(|| {
+            round += 1;
+            sample.matcher.rank(black_box(QUESTIONS[round % QUESTIONS.len()])).map(|r| r.candidates.len())
+        })
+    });
+    let large = generated_knowledge(10_000);
+    let mut build = c.benchmark_group("10 000 entries");
+    build.sample_size(10);
+    build.bench_function("build index", |b| {
+        b.iter(|| {
+            Brain::from_knowledge(black_box(large.clone()), ScoringModel::default())
+                .map(|brain| brain.matcher.phrasing_count())
+        })
+    });
+    build.finish();
+    let brain =
+        Brain::from_knowledge(large, ScoringModel::default()).expect("the generated knowledge indexes");
+    c.bench_function("match one message, 10 000 entries", |b| {
+        b.iter(|| {
+            round += 1;
+            brain.matcher.rank(black_box(QUESTIONS[round % QUESTIONS.len()])).map(|r| r.candidates.len())
+        })
+    });
+}
+
+criterion_group!(matcher, benches);
+criterion_main!(matcher);

@@ -1,0 +1,117 @@
+//! `kefu ask`: the decision for one question and the matcher's explanation.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use kefu::brain::Brain;
+use kefu::config::Config;
+use kefu::dialog::{Decision, DialogState, Policy, respond};
+use kefu::matcher::{Candidate, FEATURE_NAMES};
+
+#[derive(Serialize)]
+struct Explanation<'a> {
+    question: &'a str,
+    normalized: &'a str,
+    words: &'a [String],
+    decision: &'a Decision,
+    replies: Vec<String>,
+    candidates: Vec<CandidateExplanation<'a>>,
+}
+
+#[derive(Serialize)]
+struct CandidateExplanation<'a> {
+    entry: &'a str,
+    question: &'a str,
+    confidence: f32,
+    score: f32,
+    margin: f32,
+    matched_phrasing: &'a str,
+    matched_words: Vec<&'a str>,
+    via_pattern: bool,
+    features: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Prints what the bot would do with `question` in a new conversation.
+pub fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let brain = match super::load_brain(config)? {
+        Ok(brain) => brain,
+        Err(code) => return Ok(code),
+    };
+    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog };
+    let outcome = respond(&brain, policy, &DialogState::default(), question)?;
+    let ranking = match outcome.ranking {
+        Some(ranking) => ranking,
+        None => brain.matcher.rank(question)?,
+    };
+    let explanation = Explanation {
+        question,
+        normalized: &ranking.query.normalized,
+        words: &ranking.query.words,
+        decision: &outcome.decision,
+        replies: super::chat::reply_lines(&outcome.actions),
+        candidates: ranking.candidates.iter().map(|c| explain(&brain, c, &ranking.query.words)).collect(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&explanation)?);
+    } else {
+        print_text(&explanation);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain<'a>(
+    brain: &'a Brain,
+    candidate: &Candidate,
+    query_words: &'a [String],
+) -> CandidateExplanation<'a> {
+    let entry = brain.entry(candidate);
+    let phrasing_words =
+        brain.matcher.phrasing_analysis(candidate.phrasing).map(|a| a.words.as_slice()).unwrap_or(&[]);
+    let features = FEATURE_NAMES
+        .iter()
+        .zip(candidate.features)
+        .map(|(name, value)| (name.to_string(), serde_json::json!((value * 1000.0).round() / 1000.0)))
+        .collect();
+    CandidateExplanation {
+        entry: &entry.id.0,
+        question: &entry.question,
+        confidence: candidate.confidence,
+        score: candidate.score,
+        margin: candidate.margin,
+        matched_phrasing: brain.matcher.phrasing_text(candidate.phrasing),
+        matched_words: query_words
+            .iter()
+            .filter(|w| phrasing_words.contains(w))
+            .map(String::as_str)
+            .collect(),
+        via_pattern: candidate.via_pattern,
+        features,
+    }
+}
+
+fn print_text(explanation: &Explanation<'_>) {
+    println!("question:   {}", explanation.question);
+    println!("normalized: {}", explanation.normalized);
+    println!("words:      {}", explanation.words.join(" / "));
+    println!("decision:   {}", serde_json::to_string(explanation.decision).unwrap_or_default());
+    for line in &explanation.replies {
+        println!("reply:      {line}");
+    }
+    println!("candidates:");
+    for (rank, c) in explanation.candidates.iter().enumerate() {
+        println!(
+            "{:>2}. {:<28} confidence {:.3}  score {:.3}  margin {:+.3}{}",
+            rank + 1,
+            c.entry,
+            c.confidence,
+            c.score,
+            c.margin,
+            if c.via_pattern { "  (pattern)" } else { "" }
+        );
+        println!("    question: {}", c.question);
+        println!("    matched:  {}  [{}]", c.matched_phrasing, c.matched_words.join(" "));
+        let features: Vec<String> = c.features.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("    features: {}", features.join(" "));
+    }
+}

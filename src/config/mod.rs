@@ -1,0 +1,254 @@
+//! Configuration: defaults → `kefu.toml` → `KEFU_*` environment → command-line flags.
+//!
+//! The environment is passed in as a map so tests need no process state; the documented
+//! example printed by `kefu default-config` is the same file the defaults are read from.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::matcher::ScoringModel;
+
+/// The documented example configuration; parsing it yields [`Config::default`].
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown/ill-typed settings.
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// An environment variable has a value of the wrong kind.
+    #[error("environment variable {name}={value:?}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A setting is out of its range.
+    #[error("invalid setting `{setting}`: {message}")]
+    Invalid {
+        /// The setting's dotted name.
+        setting: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The knowledge folder.
+    pub knowledge_dir: PathBuf,
+    /// The flows folder.
+    pub flows_dir: PathBuf,
+    /// Matching thresholds.
+    pub matcher: MatcherConfig,
+    /// Conversation policy and the bot's fixed lines.
+    pub dialog: DialogConfig,
+}
+
+/// When to answer, clarify or fall back.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MatcherConfig {
+    /// Minimum confidence to answer directly.
+    pub answer_threshold: f32,
+    /// Minimum lead over the runner-up to answer directly.
+    pub ambiguity_margin: f32,
+    /// Minimum confidence to offer choices.
+    pub suggest_threshold: f32,
+    /// Number of choices offered.
+    pub max_suggestions: usize,
+    /// Ranker and confidence weights (`kefu eval --fit` prints a fitted set).
+    #[serde(default)]
+    pub model: ScoringModel,
+}
+
+/// Conversation policy.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DialogConfig {
+    /// Consecutive fallbacks before handing off.
+    pub handoff_after_fallbacks: u32,
+    /// Phrases that ask for a human.
+    pub human_request_phrases: Vec<String>,
+    /// The fallback line.
+    pub fallback_reply: String,
+    /// The hand-off line.
+    pub handoff_reply: String,
+    /// The line introducing numbered choices.
+    pub clarify_intro: String,
+}
+
+/// A config file as written: every setting optional, layered over the defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigLayer {
+    knowledge_dir: Option<PathBuf>,
+    flows_dir: Option<PathBuf>,
+    #[serde(default)]
+    matcher: MatcherLayer,
+    #[serde(default)]
+    dialog: DialogLayer,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatcherLayer {
+    answer_threshold: Option<f32>,
+    ambiguity_margin: Option<f32>,
+    suggest_threshold: Option<f32>,
+    max_suggestions: Option<usize>,
+    model: Option<ScoringModel>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DialogLayer {
+    handoff_after_fallbacks: Option<u32>,
+    human_request_phrases: Option<Vec<String>>,
+    fallback_reply: Option<String>,
+    handoff_reply: Option<String>,
+    clarify_intro: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        // The embedded default file is checked by a unit test; it cannot fail at run time.
+        toml::from_str(DEFAULT_CONFIG).expect("the embedded default configuration is valid")
+    }
+}
+
+impl Config {
+    /// Loads the configuration: `file` (if any) over the defaults, then the environment.
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            config.apply_file(path, &text)?;
+        }
+        config.apply_env(env)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let layer: ConfigLayer = toml::from_str(text).map_err(|error| {
+            let (line, column) = error.span().map_or((1, 1), |span| line_column(text, span.start));
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: error.message().to_string(),
+            }
+        })?;
+        let ConfigLayer { knowledge_dir, flows_dir, matcher, dialog } = layer;
+        set(&mut self.knowledge_dir, knowledge_dir);
+        set(&mut self.flows_dir, flows_dir);
+        set(&mut self.matcher.answer_threshold, matcher.answer_threshold);
+        set(&mut self.matcher.ambiguity_margin, matcher.ambiguity_margin);
+        set(&mut self.matcher.suggest_threshold, matcher.suggest_threshold);
+        set(&mut self.matcher.max_suggestions, matcher.max_suggestions);
+        set(&mut self.matcher.model, matcher.model);
+        set(&mut self.dialog.handoff_after_fallbacks, dialog.handoff_after_fallbacks);
+        set(&mut self.dialog.human_request_phrases, dialog.human_request_phrases);
+        set(&mut self.dialog.fallback_reply, dialog.fallback_reply);
+        set(&mut self.dialog.handoff_reply, dialog.handoff_reply);
+        set(&mut self.dialog.clarify_intro, dialog.clarify_intro);
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
+        set(&mut self.knowledge_dir, env.get("KEFU_KNOWLEDGE_DIR").map(PathBuf::from));
+        set(&mut self.flows_dir, env.get("KEFU_FLOWS_DIR").map(PathBuf::from));
+        set(&mut self.matcher.answer_threshold, env_value(env, "KEFU_ANSWER_THRESHOLD")?);
+        set(&mut self.matcher.ambiguity_margin, env_value(env, "KEFU_AMBIGUITY_MARGIN")?);
+        set(&mut self.matcher.suggest_threshold, env_value(env, "KEFU_SUGGEST_THRESHOLD")?);
+        set(&mut self.dialog.handoff_after_fallbacks, env_value(env, "KEFU_HANDOFF_AFTER_FALLBACKS")?);
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let unit = |setting: &'static str, value: f32| {
+            if (0.0..=1.0).contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError::Invalid { setting, message: format!("{value} is not between 0 and 1") })
+            }
+        };
+        unit("matcher.answer_threshold", self.matcher.answer_threshold)?;
+        unit("matcher.suggest_threshold", self.matcher.suggest_threshold)?;
+        unit("matcher.ambiguity_margin", self.matcher.ambiguity_margin)?;
+        if self.matcher.suggest_threshold > self.matcher.answer_threshold {
+            let message = "must not be above matcher.answer_threshold".to_string();
+            return Err(ConfigError::Invalid { setting: "matcher.suggest_threshold", message });
+        }
+        if self.matcher.max_suggestions == 0 || self.matcher.max_suggestions > 9 {
+            let message = "must be between 1 and 9 (choices are answered with one digit)".to_string();
+            return Err(ConfigError::Invalid { setting: "matcher.max_suggestions", message });
+        }
+        self.matcher
+            .model
+            .check_shape()
+            .map_err(|error| ConfigError::Invalid { setting: "matcher.model", message: error.to_string() })
+    }
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
+fn env_value<T: std::str::FromStr>(
+    env: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    env.get(name)
+        .map(|value| {
+            value.trim().parse().map_err(|error: T::Err| ConfigError::Env {
+                name: name.to_string(),
+                value: value.clone(),
+                message: error.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! The `kefu` command line: parses arguments and calls into the library.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// kefu (客服): customer-service bot for WeChat mini programs and other channels.
+#[derive(Debug, Parser)]
+#[command(name = "kefu", version, about)]
+struct Cli {
+    /// Configuration file (default: none, built-in defaults).
+    #[arg(long, global = true, env = "KEFU_CONFIG")]
+    config: Option<PathBuf>,
+    /// Knowledge folder (overrides `knowledge_dir` and KEFU_KNOWLEDGE_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    knowledge: Option<PathBuf>,
+    /// Flows folder (overrides `flows_dir` and KEFU_FLOWS_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    flows: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the knowledge and flows; print every error, exit 1 on any.
+    Check,
+    /// Show how the bot would answer one question, with the matcher's explanation.
+    Ask {
+        /// The question.
+        question: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Chat with the bot in the terminal (reads stdin line by line, so it can be piped).
+    Chat,
+    /// Measure answer quality on labelled questions.
+    Eval(cli::eval::EvalArgs),
+    /// Print the documented default configuration.
+    DefaultConfig,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::DefaultConfig = cli.command {
+        print!("{}", kefu::config::DEFAULT_CONFIG);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let mut config = kefu::config::Config::load(cli.config.as_deref(), &env)?;
+    if let Some(dir) = cli.knowledge {
+        config.knowledge_dir = dir;
+    }
+    if let Some(dir) = cli.flows {
+        config.flows_dir = dir;
+    }
+    match cli.command {
+        Command::Check => cli::check::run(&config),
+        Command::Ask { question, json } => cli::ask::run(&config, &question, json),
+        Command::Chat => cli::chat::run(&config),
+        Command::Eval(args) => cli::eval::run(&config, &args),
+        Command::DefaultConfig => unreachable!("handled before loading the configuration"),
+    }
+}

@@ -1,0 +1,135 @@
+//! The command line against the shipped sample knowledge and broken copies of it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `kefu ARGS` run in the project folder with a clean kefu environment.
+fn kefu(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kefu"));
+    command.args(args).current_dir(project());
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("KEFU_")) {
+        command.env_remove(name);
+    }
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the kefu binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn check_accepts_the_shipped_knowledge() {
+    let output = run(&mut kefu(&["check"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("ok: "), "{}", stdout(&output));
+}
+
+fn copy_knowledge_to(dir: &Path) {
+    for file in std::fs::read_dir(project().join("knowledge")).unwrap() {
+        let path = file.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn check_reports_every_error_with_its_position_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_knowledge_to(dir.path());
+    let refunds = dir.path().join("refunds.yaml");
+    let text = std::fs::read_to_string(&refunds).unwrap();
+    std::fs::write(&refunds, text.replacen("    similar:", "    simlar:", 1)).unwrap();
+    std::fs::write(
+        dir.path().join("extra.yaml"),
+        "version: 1\nentries:\n  - id: refunds-arrival-time\n    question: 新问题\n    answer: 答\n",
+    )
+    .unwrap();
+    let output = run(kefu(&["check"]).arg("--knowledge").arg(dir.path()));
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let prefix = dir.path().display().to_string();
+    assert!(
+        errors.contains(&format!("{prefix}/refunds.yaml:6:5: entry: unknown field `simlar`")),
+        "{errors}"
+    );
+    // Files are read in name order, so the later file's entry is the duplicate.
+    let duplicate = format!(
+        "{prefix}/refunds.yaml:20:9: duplicate entry id `refunds-arrival-time` (first defined at {prefix}/extra.yaml:3:9)"
+    );
+    assert!(errors.contains(&duplicate), "{errors}");
+    assert!(errors.contains("2 error(s)"), "{errors}");
+}
+
+#[test]
+fn the_knowledge_folder_comes_from_the_environment_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "version: 1\nentries:\n  - id: only\n    question: 唯一的问题\n    answer: 唯一的答案\n",
+    )
+    .unwrap();
+    let output = run(kefu(&["check"]).env("KEFU_KNOWLEDGE_DIR", dir.path()));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("ok: 1 entries"), "{}", stdout(&output));
+}
+
+#[test]
+fn ask_explains_the_decision_as_json() {
+    let output = run(&mut kefu(&["ask", "退款多久能到账", "--json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["decision"]["decision"], "answer", "{json:#}");
+    assert_eq!(json["decision"]["entry"], "refunds-arrival-time", "{json:#}");
+    let best = &json["candidates"][0];
+    assert_eq!(best["entry"], "refunds-arrival-time");
+    assert!(best["features"]["word_query_coverage"].as_f64().unwrap() > 0.5, "{best:#}");
+    assert!(best["matched_phrasing"].as_str().is_some_and(|p| !p.is_empty()));
+}
+
+#[test]
+fn chat_reads_piped_messages_and_hands_off_on_request() {
+    let mut child =
+        kefu(&["chat"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all("退款多久能到账\n\n我要转人工\n".as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("客服: 退款原路退回"), "{text}");
+    assert!(text.contains("[转人工: {\"reason\":\"requested\"}]"), "{text}");
+}
+
+#[test]
+fn default_config_prints_the_documented_defaults() {
+    let output = run(&mut kefu(&["default-config"]));
+    assert!(output.status.success());
+    let text = stdout(&output);
+    let value: toml::Value = toml::from_str(&text).unwrap();
+    assert!(value["matcher"]["answer_threshold"].as_float().is_some(), "{text}");
+}
+
+#[test]
+fn a_bad_config_file_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kefu.toml");
+    std::fs::write(&path, "[matcher]\nanswer_treshold = 0.5\n").unwrap();
+    let output = run(kefu(&["check"]).env("KEFU_CONFIG", &path));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!("{}:2:1: unknown field `answer_treshold`", path.display())),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -1,0 +1,3 @@
+//! Integration tests: the real `kefu` binary and, later, the real server on 127.0.0.1:0.
+
+mod cli;
