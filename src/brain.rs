@@ -2,7 +2,6 @@
 //! shared read-only by every conversation until the next reload.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::flows::load_flow_ids;
 use crate::knowledge::{Entry, Knowledge, KnowledgeSource, load_knowledge};
@@ -56,7 +55,7 @@ impl Brain {
     /// Indexes an already validated knowledge base.
     pub fn from_knowledge(knowledge: Knowledge, model: ScoringModel) -> Result<Brain, RetrievalError> {
         let synonyms = SynonymGroups::new(knowledge.synonym_groups.clone());
-        let segmenter = Arc::new(Segmenter::new(knowledge.segmenter_words(), synonyms));
+        let segmenter = Segmenter::new(knowledge.segmenter_words(), synonyms);
         let targets = knowledge
             .entries
             .iter()

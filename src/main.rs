@@ -52,8 +52,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match run(cli) {
+    let mut stdout = std::io::stdout().lock();
+    match run(cli, &mut stdout) {
         Ok(code) => code,
+        // The reader went away (`kefu ask … | head`): not an error of ours.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -61,9 +64,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
     if let Command::DefaultConfig = cli.command {
-        print!("{}", kefu::config::DEFAULT_CONFIG);
+        write!(out, "{}", kefu::config::DEFAULT_CONFIG)?;
         return Ok(ExitCode::SUCCESS);
     }
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
@@ -75,10 +84,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         config.flows_dir = dir;
     }
     match cli.command {
-        Command::Check => cli::check::run(&config),
-        Command::Ask { question, json } => cli::ask::run(&config, &question, json),
-        Command::Chat => cli::chat::run(&config),
-        Command::Eval(args) => cli::eval::run(&config, &args),
+        Command::Check => cli::check::run(&config, out),
+        Command::Ask { question, json } => cli::ask::run(&config, &question, json, out),
+        Command::Chat => cli::chat::run(&config, out),
+        Command::Eval(args) => cli::eval::run(&config, &args, out),
         Command::DefaultConfig => unreachable!("handled before loading the configuration"),
     }
 }

@@ -1,5 +1,6 @@
 //! `kefu ask`: the decision for one question and the matcher's explanation.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -33,7 +34,7 @@ struct CandidateExplanation<'a> {
 }
 
 /// Prints what the bot would do with `question` in a new conversation.
-pub fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, question: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let brain = match super::load_brain(config)? {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
@@ -53,9 +54,9 @@ pub fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCo
         candidates: ranking.candidates.iter().map(|c| explain(&brain, c, &ranking.query.words)).collect(),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&explanation)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&explanation)?)?;
     } else {
-        print_text(&explanation);
+        print_text(&explanation, out)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -71,7 +72,9 @@ fn explain<'a>(
     let features = FEATURE_NAMES
         .iter()
         .zip(candidate.features)
-        .map(|(name, value)| (name.to_string(), serde_json::json!((value * 1000.0).round() / 1000.0)))
+        .map(|(name, value)| {
+            (name.to_string(), serde_json::json!((f64::from(value) * 1000.0).round() / 1000.0))
+        })
         .collect();
     CandidateExplanation {
         entry: &entry.id.0,
@@ -90,17 +93,18 @@ fn explain<'a>(
     }
 }
 
-fn print_text(explanation: &Explanation<'_>) {
-    println!("question:   {}", explanation.question);
-    println!("normalized: {}", explanation.normalized);
-    println!("words:      {}", explanation.words.join(" / "));
-    println!("decision:   {}", serde_json::to_string(explanation.decision).unwrap_or_default());
+fn print_text(explanation: &Explanation<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "question:   {}", explanation.question)?;
+    writeln!(out, "normalized: {}", explanation.normalized)?;
+    writeln!(out, "words:      {}", explanation.words.join(" / "))?;
+    writeln!(out, "decision:   {}", serde_json::to_string(explanation.decision).unwrap_or_default())?;
     for line in &explanation.replies {
-        println!("reply:      {line}");
+        writeln!(out, "reply:      {line}")?;
     }
-    println!("candidates:");
+    writeln!(out, "candidates:")?;
     for (rank, c) in explanation.candidates.iter().enumerate() {
-        println!(
+        writeln!(
+            out,
             "{:>2}. {:<28} confidence {:.3}  score {:.3}  margin {:+.3}{}",
             rank + 1,
             c.entry,
@@ -108,10 +112,11 @@ fn print_text(explanation: &Explanation<'_>) {
             c.score,
             c.margin,
             if c.via_pattern { "  (pattern)" } else { "" }
-        );
-        println!("    question: {}", c.question);
-        println!("    matched:  {}  [{}]", c.matched_phrasing, c.matched_words.join(" "));
+        )?;
+        writeln!(out, "    question: {}", c.question)?;
+        writeln!(out, "    matched:  {}  [{}]", c.matched_phrasing, c.matched_words.join(" "))?;
         let features: Vec<String> = c.features.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        println!("    features: {}", features.join(" "));
+        writeln!(out, "    features: {}", features.join(" "))?;
     }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use kefu::config::Config;
 use kefu::dialog::{Action, DialogState, Policy, respond};
 
 /// Runs the conversation until end of input.
-pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let brain = match super::load_brain(config)? {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
@@ -15,18 +15,18 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let policy = Policy { matcher: &config.matcher, dialog: &config.dialog };
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        println!(
+        writeln!(
+            out,
             "kefu chat — {} entries loaded; type a question, Ctrl-D to quit",
             brain.knowledge.entries.len()
-        );
+        )?;
     }
     let mut state = DialogState::default();
-    let mut stdout = std::io::stdout();
     let mut lines = std::io::stdin().lock().lines();
     loop {
         if interactive {
-            print!("你: ");
-            stdout.flush()?;
+            write!(out, "你: ")?;
+            out.flush()?;
         }
         let Some(line) = lines.next() else { break };
         let line = line?;
@@ -35,7 +35,7 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
         let outcome = respond(&brain, policy, &state, &line)?;
         for text in reply_lines(&outcome.actions) {
-            println!("客服: {text}");
+            writeln!(out, "客服: {text}")?;
         }
         state = outcome.state;
     }

@@ -1,24 +1,26 @@
 //! `kefu check`: validate the operator files.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use kefu::config::Config;
 
 /// Validates knowledge and flows; prints a summary or every error.
-pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let brain = match super::load_brain(config)? {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };
     let files: std::collections::BTreeSet<_> =
         brain.knowledge.entries.iter().map(|entry| entry.location.file.clone()).collect();
-    println!(
+    writeln!(
+        out,
         "ok: {} entries, {} phrasings in {} files ({}); {} synonym groups",
         brain.knowledge.entries.len(),
         brain.matcher.phrasing_count(),
         files.len(),
         config.knowledge_dir.display(),
         brain.knowledge.synonym_groups.len(),
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `kefu eval`: answer quality on labelled questions, threshold sweep, model fitting.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -9,7 +10,8 @@ use serde_json::json;
 use kefu::brain::Brain;
 use kefu::config::{Config, MatcherConfig};
 use kefu::eval::{
-    Metrics, Recommendation, SweepRow, evaluate, fit, load_jsonl_knowledge, load_queries, recommend, sweep,
+    LabeledQuery, Metrics, QueryOutcome, Recommendation, SweepRow, compute, evaluate, fit,
+    load_jsonl_knowledge, load_queries, recommend, sweep,
 };
 
 /// Options of `kefu eval`.
@@ -34,13 +36,20 @@ pub struct EvalArgs {
     /// Folds for the cross-validation of `--fit`.
     #[arg(long, default_value_t = 5)]
     folds: usize,
+    /// Also report the figures on this subset of the questions (e.g. a hand-checked one);
+    /// its labels replace those of the same questions.
+    #[arg(long, value_name = "FILE.jsonl")]
+    subset: Option<PathBuf>,
+    /// List the questions whose top candidate is wrong, most confident first.
+    #[arg(long)]
+    misses: bool,
     /// Wrong-answer budget (share of answered questions) for the recommendation.
     #[arg(long, default_value_t = 0.05)]
     max_wrong: f64,
 }
 
 /// Runs the evaluation and prints the report.
-pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let brain = match &args.kb {
         Some(path) => Brain::from_knowledge(load_jsonl_knowledge(path)?, config.matcher.model.clone())?,
         None => match super::load_brain(config)? {
@@ -48,7 +57,11 @@ pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             Err(code) => return Ok(code),
         },
     };
-    let queries = load_queries(&args.queries, &brain.knowledge)?;
+    let mut queries = load_queries(&args.queries, &brain.knowledge)?;
+    let subset = match &args.subset {
+        Some(path) => Some(relabel_subset(&mut queries, load_queries(path, &brain.knowledge)?, path)?),
+        None => None,
+    };
     let thresholds = &config.matcher;
     let (evaluation, model) = if args.fit {
         let fitted = fit(&brain, &queries, thresholds, args.folds)?;
@@ -56,6 +69,10 @@ pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         (evaluate(&brain, &queries, thresholds)?, None)
     };
+    let subset_metrics = subset.map(|indices| {
+        let outcomes: Vec<QueryOutcome> = indices.iter().map(|&i| evaluation.outcomes[i].clone()).collect();
+        compute(&outcomes, evaluation.metrics.ms_per_query)
+    });
     let recommendation = recommend(&evaluation.outcomes, args.max_wrong, thresholds.max_suggestions);
     let table = sweep(&evaluation.outcomes, recommendation.ambiguity_margin);
     if args.json {
@@ -70,89 +87,164 @@ pub fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             report["sweep"] = serde_json::to_value(&table)?;
             report["recommendation"] = serde_json::to_value(&recommendation)?;
         }
+        if let Some(metrics) = &subset_metrics {
+            report["subset"] = serde_json::to_value(metrics)?;
+        }
         if let Some(model) = &model {
             report["cross_validated_folds"] = json!(args.folds.max(2));
             report["model"] = serde_json::to_value(model)?;
         }
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_metrics(&brain, &evaluation.metrics, thresholds, model.is_some().then_some(args.folds.max(2)));
+    print_metrics(
+        &brain,
+        &evaluation.metrics,
+        thresholds,
+        model.is_some().then_some(args.folds.max(2)),
+        out,
+    )?;
+    if let Some(metrics) = &subset_metrics {
+        writeln!(out, "\non the subset {}:", args.subset.as_deref().unwrap_or(Path::new("")).display())?;
+        print_metrics(&brain, metrics, thresholds, None, out)?;
+    }
     if args.sweep {
-        print_sweep(&table, &recommendation, args.max_wrong);
+        print_sweep(&table, &recommendation, args.max_wrong, out)?;
+    }
+    if args.misses {
+        print_misses(&queries, &evaluation.outcomes, out)?;
     }
     if let Some(model) = model {
-        println!("\n# fitted on all {} questions; paste into kefu.toml:", queries.len());
-        println!("[matcher.model]\n{}", toml::to_string(&model)?);
+        writeln!(out, "\n# fitted on all {} questions; paste into kefu.toml:", queries.len())?;
+        writeln!(out, "[matcher.model]\n{}", toml::to_string(&model)?)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Gives the subset's labels to the same questions in `queries`; returns their indices.
+fn relabel_subset(
+    queries: &mut [LabeledQuery],
+    subset: Vec<LabeledQuery>,
+    path: &Path,
+) -> anyhow::Result<Vec<usize>> {
+    let mut indices = Vec::with_capacity(subset.len());
+    for item in subset {
+        let Some(index) = queries.iter().position(|q| q.query == item.query) else {
+            anyhow::bail!(
+                "{}: question {:?} is not among the evaluated questions",
+                path.display(),
+                item.query
+            );
+        };
+        queries[index].right = item.right;
+        indices.push(index);
+    }
+    Ok(indices)
 }
 
 fn percent(value: f64) -> String {
     format!("{:5.1} %", value * 100.0)
 }
 
-fn print_metrics(brain: &Brain, m: &Metrics, thresholds: &MatcherConfig, folds: Option<usize>) {
+fn print_metrics(
+    brain: &Brain,
+    m: &Metrics,
+    thresholds: &MatcherConfig,
+    folds: Option<usize>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let entries = brain.knowledge.entries.len();
     let phrasings = brain.matcher.phrasing_count();
-    println!(
+    writeln!(
+        out,
         "{} questions ({} in knowledge) against {entries} entries ({phrasings} phrasings)",
         m.queries, m.in_knowledge
-    );
+    )?;
     if let Some(folds) = folds {
-        println!(
+        writeln!(
+            out,
             "figures cross-validated over {folds} folds: each question ranked by a model fitted without it"
-        );
+        )?;
     }
-    println!("top-1 accuracy                  {}", percent(m.top1_accuracy));
-    println!("MRR@5                           {}", percent(m.mrr_at_5));
-    println!("recall@5                        {}", percent(m.recall_at_5));
-    println!("AUROC of confidence             {:7.3}", m.auroc);
-    println!(
+    writeln!(out, "top-1 accuracy                  {}", percent(m.top1_accuracy))?;
+    writeln!(out, "MRR@5                           {}", percent(m.mrr_at_5))?;
+    writeln!(out, "recall@5                        {}", percent(m.recall_at_5))?;
+    writeln!(out, "AUROC of confidence             {:7.3}", m.auroc)?;
+    writeln!(
+        out,
         "auto-resolution @ ≤5 % wrong    {}  (confidence ≥ {:.3})",
         percent(m.auto_resolution_at_5pct_wrong),
         m.threshold_at_5pct_wrong
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "auto-resolution @ ≤2 % / ≤10 %  {} / {}",
         percent(m.auto_resolution_at_2pct_wrong),
         percent(m.auto_resolution_at_10pct_wrong)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "configured thresholds (answer {:.2}, margin {:.2}, suggest {:.2}):",
         thresholds.answer_threshold, thresholds.ambiguity_margin, thresholds.suggest_threshold
-    );
-    println!("  answered right                {}", percent(m.answered_correct_rate));
-    println!("  answered wrong                {}", percent(m.answered_wrong_rate));
-    println!(
+    )?;
+    writeln!(out, "  answered right                {}", percent(m.answered_correct_rate))?;
+    writeln!(out, "  answered wrong                {}", percent(m.answered_wrong_rate))?;
+    writeln!(
+        out,
         "  clarified                     {}  ({} offer a right entry)",
         percent(m.clarify_rate),
         percent(m.clarify_hit_rate).trim()
-    );
-    println!("  handed off                    {}", percent(m.handoff_rate));
-    println!("matching time                   {:7.3} ms per question", m.ms_per_query);
+    )?;
+    writeln!(out, "  handed off                    {}", percent(m.handoff_rate))?;
+    writeln!(out, "matching time                   {:7.3} ms per question", m.ms_per_query)?;
+    Ok(())
 }
 
-fn print_sweep(table: &[SweepRow], r: &Recommendation, max_wrong: f64) {
-    println!("\nanswer threshold sweep (margin {:.2}):", r.ambiguity_margin);
-    println!("  threshold  answered  auto-resolution  wrong/answered");
+fn print_misses(
+    queries: &[LabeledQuery],
+    outcomes: &[QueryOutcome],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut misses: Vec<(&LabeledQuery, &QueryOutcome)> =
+        queries.iter().zip(outcomes).filter(|(_, o)| !o.top_right()).collect();
+    misses.sort_by(|a, b| b.1.confidence().total_cmp(&a.1.confidence()));
+    writeln!(out, "\nquestions whose top candidate is wrong ({}), most confident first:", misses.len())?;
+    for (query, outcome) in misses {
+        let expected = if query.right.is_empty() { "(none)".to_string() } else { query.right.join(" | ") };
+        let got = outcome.top_entry.as_deref().unwrap_or("(nothing)");
+        writeln!(out, "  {:.3}  {}  → {got}, expected {expected}", outcome.confidence(), query.query)?;
+    }
+    Ok(())
+}
+
+fn print_sweep(
+    table: &[SweepRow],
+    r: &Recommendation,
+    max_wrong: f64,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "\nanswer threshold sweep (margin {:.2}):", r.ambiguity_margin)?;
+    writeln!(out, "  threshold  answered  auto-resolution  wrong/answered")?;
     for row in table {
-        println!(
+        writeln!(
+            out,
             "  {:9.2}  {}  {}          {}",
             row.answer_threshold,
             percent(row.answered),
             percent(row.auto_resolution),
             percent(row.wrong_share)
-        );
+        )?;
     }
-    println!("\nrecommended for ≤ {:.0} % wrong answers:", max_wrong * 100.0);
-    println!("  answer_threshold = {:.2}", r.answer_threshold);
-    println!("  ambiguity_margin = {:.2}", r.ambiguity_margin);
-    println!("  suggest_threshold = {:.2}", r.suggest_threshold);
-    println!(
+    writeln!(out, "\nrecommended for ≤ {:.0} % wrong answers:", max_wrong * 100.0)?;
+    writeln!(out, "  answer_threshold = {:.2}", r.answer_threshold)?;
+    writeln!(out, "  ambiguity_margin = {:.2}", r.ambiguity_margin)?;
+    writeln!(out, "  suggest_threshold = {:.2}", r.suggest_threshold)?;
+    writeln!(
+        out,
         "  → auto-resolution {}, wrong/answered {}, clarifications offering a right entry {}",
         percent(r.auto_resolution).trim(),
         percent(r.wrong_share).trim(),
         percent(r.clarify_hit_rate).trim()
-    );
+    )?;
+    Ok(())
 }

@@ -22,9 +22,28 @@ pub fn parse_choice(message: &str) -> Option<usize> {
     "一二三四五六七八九".chars().position(|c| c == digit).map(|index| index + 1)
 }
 
+/// Replies that turn down every offered choice.
+const REJECTIONS: [&str; 9] =
+    ["都不是", "都不对", "都没有", "以上都不是", "不是这些", "没有我要的", "都不", "不是", "没有"];
+
+/// True when a message, in reply to choices, says none of them fits.
+pub fn rejects_choices(message: &str) -> bool {
+    let normalized = normalize(message).replace(' ', "");
+    let core = normalized.trim_end_matches(['啊', '呀', '哦', '呢', '的']);
+    REJECTIONS.contains(&core)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn none_of_these_rejects_the_choices() {
+        assert!(rejects_choices("都不是"));
+        assert!(rejects_choices("以上都不是！"));
+        assert!(rejects_choices("不是啊"));
+        assert!(!rejects_choices("不是这个问题，我想问退款"));
+    }
 
     #[test]
     fn digits_and_chinese_numerals_are_choices() {

@@ -6,7 +6,7 @@
 mod choice;
 mod policy;
 
-pub use choice::parse_choice;
+pub use choice::{parse_choice, rejects_choices};
 pub use policy::{Action, Decision, DialogState, HandoffReason, Outcome, Policy, Verdict, decide, respond};
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::choice::parse_choice;
+use super::choice::{parse_choice, rejects_choices};
 use crate::brain::Brain;
 use crate::config::{DialogConfig, MatcherConfig};
 use crate::knowledge::{Entry, EntryId, Reply};
@@ -110,6 +110,10 @@ pub fn respond(
     if let Some(entry) = picked_entry(brain, state, message) {
         return Ok(answer(next, entry, None, None));
     }
+    if !state.pending_choices.is_empty() && rejects_choices(message) {
+        // None of the offered entries fits: as good as not understood.
+        return Ok(fallback(next, policy, None));
+    }
     let ranking = brain.matcher.rank(message)?;
     Ok(match decide(&ranking.candidates, policy.matcher) {
         Verdict::Answer(index) => {
@@ -121,7 +125,7 @@ pub fn respond(
             let offered: Vec<&Entry> = indices.iter().map(|&i| brain.entry(&ranking.candidates[i])).collect();
             clarify(next, &offered, policy, ranking)
         }
-        Verdict::Fallback => fallback(next, policy, ranking),
+        Verdict::Fallback => fallback(next, policy, Some(ranking)),
     })
 }
 
@@ -207,19 +211,14 @@ fn clarify(mut state: DialogState, offered: &[&Entry], policy: Policy<'_>, ranki
     }
 }
 
-fn fallback(mut state: DialogState, policy: Policy<'_>, ranking: Ranking) -> Outcome {
+fn fallback(mut state: DialogState, policy: Policy<'_>, ranking: Option<Ranking>) -> Outcome {
     state.consecutive_fallbacks += 1;
     if state.consecutive_fallbacks >= policy.dialog.handoff_after_fallbacks {
         state.consecutive_fallbacks = 0;
-        return handoff(state, HandoffReason::RepeatedFallbacks, policy, Some(ranking));
+        return handoff(state, HandoffReason::RepeatedFallbacks, policy, ranking);
     }
     let reply = Reply::text(policy.dialog.fallback_reply.clone());
-    Outcome {
-        state,
-        decision: Decision::Fallback,
-        actions: vec![Action::Reply { reply }],
-        ranking: Some(ranking),
-    }
+    Outcome { state, decision: Decision::Fallback, actions: vec![Action::Reply { reply }], ranking }
 }
 
 fn handoff(

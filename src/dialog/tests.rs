@@ -150,3 +150,15 @@ fn attachments_follow_the_answer_and_variants_rotate() {
     let second = step(&brain, &always, &first.state, "地址填错了怎么改");
     assert_ne!(texts(&first), texts(&second));
 }
+
+#[test]
+fn turning_down_every_choice_counts_as_a_fallback() {
+    let brain = brain();
+    let unsure = thresholds(1.0, 0.0);
+    let offered = step(&brain, &unsure, &DialogState::default(), "地址填错了");
+    assert!(matches!(offered.decision, Decision::Clarify { .. }));
+    let rejected = step(&brain, &unsure, &offered.state, "都不是");
+    assert_eq!(rejected.decision, Decision::Fallback);
+    assert_eq!(rejected.state.consecutive_fallbacks, 1);
+    assert!(rejected.state.pending_choices.is_empty());
+}

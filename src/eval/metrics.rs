@@ -11,6 +11,8 @@ pub struct QueryOutcome {
     pub candidates: Vec<(f32, bool)>,
     /// The policy's verdict at the configured thresholds.
     pub verdict: VerdictKind,
+    /// Id of the top candidate's entry, if any.
+    pub top_entry: Option<String>,
 }
 
 /// The policy verdict, reduced to what the metrics need.
@@ -28,11 +30,13 @@ pub enum VerdictKind {
 }
 
 impl QueryOutcome {
-    fn confidence(&self) -> f32 {
+    /// The top candidate's confidence (0 without candidates).
+    pub fn confidence(&self) -> f32 {
         self.candidates.first().map_or(0.0, |c| c.0)
     }
 
-    fn top_right(&self) -> bool {
+    /// True when the top candidate is a right entry.
+    pub fn top_right(&self) -> bool {
         self.candidates.first().is_some_and(|c| c.1)
     }
 
@@ -178,6 +182,7 @@ mod tests {
             in_knowledge,
             candidates: vec![(confidence, right), (confidence / 2.0, !right && in_knowledge)],
             verdict,
+            top_entry: None,
         }
     }
 

@@ -111,5 +111,6 @@ fn outcome(
         in_knowledge: !query.right.is_empty(),
         candidates: candidates.iter().map(|c| (c.confidence, is_right(c))).collect(),
         verdict,
+        top_entry: candidates.first().map(|c| brain.entry(c).id.0.clone()),
     }
 }

@@ -126,7 +126,7 @@ mod tests {
     use crate::eval::metrics::VerdictKind;
 
     fn outcome(in_knowledge: bool, candidates: Vec<(f32, bool)>) -> QueryOutcome {
-        QueryOutcome { in_knowledge, candidates, verdict: VerdictKind::Fallback }
+        QueryOutcome { in_knowledge, candidates, verdict: VerdictKind::Fallback, top_entry: None }
     }
 
     #[test]

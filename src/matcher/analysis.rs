@@ -1,83 +1,126 @@
-//! The analysed form of a text (normalised, words, characters) and corpus statistics.
+//! The analysed form of a text: everything the features compare, computed once per
+//! phrasing at build time and once per message.
 
-use std::collections::HashMap;
+use pinyin::ToPinyin;
 
+use super::lexicon::{has_negation, is_stop_word, question_classes};
 use crate::text::{Segmenter, normalize};
 
 /// A text as the matcher sees it.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
-    /// The normalised text.
+    /// The normalised text (words separated by single spaces).
     pub normalized: String,
-    /// Distinct canonical words (search mode, so long words come with their parts), in
-    /// first-seen order.
-    pub words: Vec<String>,
-    /// The normalised text's characters without spaces.
+    /// The normalised text without spaces.
+    pub compact: String,
+    /// Its characters.
     pub chars: Vec<char>,
+    /// Search-mode words (long words with their parts), with repeats: the word index terms.
+    pub search_terms: Vec<String>,
+    /// Distinct content words (plain cut, function words left out): what the text says.
+    pub words: Vec<String>,
+    /// Characters and character bigrams, with repeats: the character index terms.
+    pub char_terms: Vec<String>,
+    /// Distinct characters, sorted.
+    pub char_set: Vec<char>,
+    /// Distinct character bigrams, sorted.
+    pub bigrams: Vec<(char, char)>,
+    /// Distinct toneless pinyin syllables (a character's default reading; others as is),
+    /// as sorted hashes: only equality matters.
+    pub syllables: Vec<u64>,
+    /// Distinct pinyin syllable bigrams, as sorted hash pairs.
+    pub syllable_bigrams: Vec<(u64, u64)>,
+    /// Question-word classes present (see [`super::lexicon`]).
+    pub question_classes: u8,
+    /// Contains a negation.
+    pub negated: bool,
 }
 
 impl Analysis {
     /// Analyses `text` with `segmenter`.
     pub fn new(text: &str, segmenter: &Segmenter) -> Analysis {
         let normalized = normalize(text);
+        let chars: Vec<char> = normalized.chars().filter(|c| *c != ' ').collect();
+        let search_terms = segmenter.words(&normalized).into_iter().map(|t| t.text).collect();
         let mut words: Vec<String> = Vec::new();
-        for token in segmenter.words(&normalized) {
-            if !words.contains(&token.text) {
+        for token in segmenter.cut(&normalized) {
+            if !is_stop_word(&token.text) && !words.contains(&token.text) {
                 words.push(token.text);
             }
         }
-        let chars = normalized.chars().filter(|c| *c != ' ').collect();
-        Analysis { normalized, words, chars }
-    }
-
-    /// Distinct character bigrams of the text (spaces removed).
-    pub fn bigrams(&self) -> Vec<(char, char)> {
-        let mut grams: Vec<(char, char)> = self.chars.windows(2).map(|w| (w[0], w[1])).collect();
-        grams.sort_unstable();
-        grams.dedup();
-        grams
-    }
-
-    /// The character bigrams as strings, for indexing.
-    pub fn bigram_strings(&self) -> Vec<String> {
-        self.bigrams().into_iter().map(|(a, b)| [a, b].iter().collect()).collect()
-    }
-}
-
-/// Document frequencies over all phrasings, for inverse document frequency weights.
-#[derive(Debug, Clone, Default)]
-pub struct CorpusStats {
-    documents: usize,
-    word_frequency: HashMap<String, u32>,
-}
-
-impl CorpusStats {
-    /// Counts, for every word, how many of `analyses` contain it.
-    pub fn new<'a>(analyses: impl IntoIterator<Item = &'a Analysis>) -> CorpusStats {
-        let mut stats = CorpusStats::default();
-        for analysis in analyses {
-            stats.documents += 1;
-            for word in &analysis.words {
-                *stats.word_frequency.entry(word.clone()).or_insert(0) += 1;
-            }
+        let mut char_terms: Vec<String> = chars.iter().map(char::to_string).collect();
+        char_terms.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+        let mut char_set = chars.clone();
+        char_set.sort_unstable();
+        char_set.dedup();
+        let mut bigrams: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+        bigrams.sort_unstable();
+        bigrams.dedup();
+        let spoken: Vec<u64> = chars.iter().map(|&c| syllable(c)).collect();
+        let mut syllable_bigrams: Vec<(u64, u64)> = spoken.windows(2).map(|w| (w[0], w[1])).collect();
+        syllable_bigrams.sort_unstable();
+        syllable_bigrams.dedup();
+        let mut syllables = spoken;
+        syllables.sort_unstable();
+        syllables.dedup();
+        let compact: String = chars.iter().collect();
+        Analysis {
+            compact: compact.clone(),
+            question_classes: question_classes(&compact),
+            negated: has_negation(&compact),
+            normalized,
+            chars,
+            search_terms,
+            words,
+            char_terms,
+            char_set,
+            bigrams,
+            syllables,
+            syllable_bigrams,
         }
-        stats
     }
 
-    /// BM25-style inverse document frequency; words never seen get the highest weight.
-    pub fn idf(&self, word: &str) -> f32 {
-        let df = self.word_frequency.get(word).copied().unwrap_or(0) as f32;
-        let n = self.documents as f32;
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    /// True when `word` occurs in the text: as one of its words, or (two characters or
+    /// more) anywhere in it — jieba may cut the same word differently in another sentence.
+    pub fn mentions(&self, word: &str) -> bool {
+        self.words.iter().any(|w| w == word) || (word.chars().count() >= 2 && self.compact.contains(word))
+    }
+}
+
+/// A character's toneless pinyin (its default reading), or the character itself, hashed
+/// (FNV-1a: stable across runs and builds).
+fn syllable(c: char) -> u64 {
+    let mut buffer = [0; 4];
+    let text = c.to_pinyin().map_or_else(|| &*c.encode_utf8(&mut buffer), |p| p.plain());
+    text.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::test_segmenter;
+
+    #[test]
+    fn function_words_are_not_content_words() {
+        let analysis = Analysis::new("我的退款怎么还没到账啊", test_segmenter());
+        assert!(analysis.words.contains(&"退款".to_string()));
+        assert!(!analysis.words.iter().any(|w| w == "的" || w == "啊" || w == "我"));
     }
 
-    /// The weight of a word no phrasing contains: the largest any word can have.
-    pub fn max_idf(&self) -> f32 {
-        (1.0 + (self.documents as f32 + 0.5) / 0.5).ln()
+    #[test]
+    fn homophones_share_syllables() {
+        let right = Analysis::new("借呗", test_segmenter());
+        let typo = Analysis::new("借贝", test_segmenter());
+        assert_eq!(right.syllables, typo.syllables);
+        assert_ne!(right.char_set, typo.char_set);
     }
 
-    /// Number of phrasings counted.
-    pub fn documents(&self) -> usize {
-        self.documents
+    #[test]
+    fn mentions_finds_words_cut_differently() {
+        let analysis = Analysis::new("退款多久到账", test_segmenter());
+        assert!(analysis.mentions("到账"));
+        assert!(analysis.mentions("款多"));
+        assert!(!analysis.mentions("发票"));
     }
 }

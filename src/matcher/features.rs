@@ -1,166 +1,322 @@
-//! Features of a (query, phrasing) pair: each comparable across queries, mostly in [0, 1].
+//! Features of a (query, phrasing) pair, comparable across queries (mostly in [0, 1]).
 //!
-//! Raw BM25 grows with query length, so it only retrieves; the features here describe how
-//! much of each side the other covers, how similar the strings are, and — the strongest
-//! near-miss signal — how important the words are that only one side has.
+//! Raw BM25 grows with query length, so every BM25 is divided by the query's score
+//! against itself. The rest describe how much of each side the other covers (words,
+//! characters, bigrams, pinyin), how alike the strings are, whether they ask the same kind
+//! of question, and — the strongest near-miss signals — how important the words are that
+//! only one side has: rare, central to this knowledge, or typical of it.
 
-use super::analysis::{Analysis, CorpusStats};
+use super::analysis::Analysis;
+use super::corpus::CorpusStats;
+use super::strings::{edit_similarity, longest_common_subsequence, longest_common_substring};
+
+/// Number of pair features.
+pub const FEATURE_COUNT: usize = 29;
+/// The first this many features are the ranker's inputs; the rest only inform confidence.
+pub const RANK_FEATURE_COUNT: usize = 24;
 
 /// The pair features, in the order of [`FEATURE_NAMES`].
 pub type PairFeatures = [f32; FEATURE_COUNT];
 
-/// Number of pair features.
-pub const FEATURE_COUNT: usize = 12;
-
-/// Names of the pair features, as shown in explanations and fitted models.
+/// Names of the pair features, as shown in explanations.
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
-    "word_query_coverage",
-    "word_phrasing_coverage",
+    "bm25_words",
+    "bm25_chars",
+    "bm25_entry",
+    "word_overlap",
+    "char_cover_query",
+    "char_cover_phrasing",
+    "bigram_cover_phrasing",
     "bigram_dice",
-    "char_query_coverage",
-    "char_phrasing_coverage",
     "edit_similarity",
-    "common_substring",
-    "bm25_relative",
+    "substring_query",
+    "substring_phrasing",
+    "subsequence",
+    "length_ratio",
+    "pinyin_dice",
+    "pinyin_cover_query",
+    "question_word_agree",
+    "negation_mismatch",
     "query_unmatched_idf",
     "phrasing_unmatched_idf",
-    "keyword_hit",
-    "length_ratio",
+    "query_unmatched_share",
+    "phrasing_unmatched_share",
+    "phrasing_unmatched_centrality",
+    "query_unmatched_salience",
+    "phrasing_unmatched_salience",
+    "word_cover_query",
+    "word_cover_phrasing",
+    "bigram_cover_query",
+    "query_unmatched_centrality",
+    "query_unknown_words",
 ];
 
-/// What the feature computation needs to know about a phrasing's entry.
-pub struct EntryContext<'a> {
-    /// The entry's keywords (normalised).
+/// Indices of named features, for the confidence model.
+pub mod index {
+    /// `bm25_entry`
+    pub const BM25_ENTRY: usize = 2;
+    /// `edit_similarity`
+    pub const EDIT_SIMILARITY: usize = 8;
+    /// `length_ratio`
+    pub const LENGTH_RATIO: usize = 12;
+    /// `query_unmatched_idf`
+    pub const QUERY_UNMATCHED_IDF: usize = 17;
+    /// `phrasing_unmatched_idf`
+    pub const PHRASING_UNMATCHED_IDF: usize = 18;
+    /// `phrasing_unmatched_centrality`
+    pub const PHRASING_UNMATCHED_CENTRALITY: usize = 21;
+    /// `word_cover_query`
+    pub const WORD_COVER_QUERY: usize = 24;
+    /// `word_cover_phrasing`
+    pub const WORD_COVER_PHRASING: usize = 25;
+    /// `bigram_cover_query`
+    pub const BIGRAM_COVER_QUERY: usize = 26;
+    /// `query_unmatched_centrality`
+    pub const QUERY_UNMATCHED_CENTRALITY: usize = 27;
+    /// `query_unknown_words`
+    pub const QUERY_UNKNOWN_WORDS: usize = 28;
+}
+
+/// How much an operator keyword outweighs other words of its entry.
+const KEYWORD_WEIGHT: f32 = 2.0;
+
+/// Corpus weights of a text's characters, bigrams and words, aligned with its
+/// [`Analysis`] lists: computed once per phrasing at build time and once per query.
+#[derive(Debug, Clone, Default)]
+pub struct TextWeights {
+    /// IDF of each distinct character.
+    pub chars: Vec<f32>,
+    /// IDF of each distinct bigram.
+    pub bigrams: Vec<f32>,
+    /// IDF of each content word.
+    pub words: Vec<f32>,
+    /// Knowledge frequency of each content word.
+    pub centrality: Vec<f32>,
+    /// Salience of each content word.
+    pub salience: Vec<f32>,
+}
+
+impl TextWeights {
+    /// Weighs `analysis` against the corpus; `background` gives a word's general frequency.
+    pub fn new(analysis: &Analysis, stats: &CorpusStats, background: impl Fn(&str) -> usize) -> TextWeights {
+        TextWeights {
+            chars: analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).collect(),
+            bigrams: analysis.bigrams.iter().map(|&(a, b)| stats.chars.idf(&bigram_text(a, b))).collect(),
+            words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
+            centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
+            salience: analysis.words.iter().map(|w| stats.salience(w, background(w))).collect(),
+        }
+    }
+}
+
+fn bigram_text(a: char, b: char) -> String {
+    let mut text = String::with_capacity(8);
+    text.push(a);
+    text.push(b);
+    text
+}
+
+/// What is computed once per query and shared by all its candidates.
+pub struct QueryContext<'a> {
+    /// The analysed query.
+    pub query: &'a Analysis,
+    /// Its corpus weights.
+    pub weights: TextWeights,
+    /// Corpus statistics.
+    pub stats: &'a CorpusStats,
+    /// Distinct search terms with their IDF in the word index.
+    pub search_terms: Vec<(&'a str, f32)>,
+    /// Distinct character terms with their IDF in the character index.
+    pub char_terms: Vec<(&'a str, f32)>,
+    /// Distinct character terms with their IDF in the entry index.
+    pub entry_terms: Vec<(&'a str, f32)>,
+    /// The query's BM25 against itself in the word, character and entry indexes.
+    pub self_scores: [f32; 3],
+    /// Share of the query's word weight the knowledge has never seen.
+    pub unknown_words: f32,
+}
+
+impl<'a> QueryContext<'a> {
+    /// Prepares a query; `background` gives a word's general-language frequency.
+    pub fn new(
+        query: &'a Analysis,
+        stats: &'a CorpusStats,
+        background: impl Fn(&str) -> usize,
+    ) -> QueryContext<'a> {
+        let all_search: Vec<&str> = query.search_terms.iter().map(String::as_str).collect();
+        let all_chars: Vec<&str> = query.char_terms.iter().map(String::as_str).collect();
+        let self_scores = [
+            stats.words.self_score(&all_search),
+            stats.chars.self_score(&all_chars),
+            stats.entries.self_score(&all_chars),
+        ];
+        let weights = TextWeights::new(query, stats, background);
+        let total: f32 = weights.words.iter().sum();
+        let unknown: f32 = query
+            .words
+            .iter()
+            .zip(&weights.words)
+            .filter(|(w, _)| stats.is_unknown_word(w))
+            .map(|(_, idf)| idf)
+            .sum();
+        let search_terms = distinct(all_search);
+        let char_terms = distinct(all_chars);
+        QueryContext {
+            query,
+            stats,
+            search_terms: search_terms.iter().map(|t| (*t, stats.words.idf(t))).collect(),
+            entry_terms: char_terms.iter().map(|t| (*t, stats.entries.idf(t))).collect(),
+            char_terms: char_terms.iter().map(|t| (*t, stats.chars.idf(t))).collect(),
+            self_scores,
+            unknown_words: ratio(unknown, total),
+            weights,
+        }
+    }
+}
+
+fn distinct(mut terms: Vec<&str>) -> Vec<&str> {
+    terms.sort_unstable();
+    terms.dedup();
+    terms
+}
+
+/// A candidate phrasing: its analysis and weights, ordinal, and its entry's keywords.
+pub struct PhrasingRef<'a> {
+    /// The analysed phrasing.
+    pub analysis: &'a Analysis,
+    /// Its corpus weights.
+    pub weights: &'a TextWeights,
+    /// Its ordinal in the corpus.
+    pub ordinal: usize,
+    /// The entry's operator keywords.
     pub keywords: &'a [String],
 }
 
-/// Computes the features of `query` against `phrasing`.
+/// Computes the features of the query against one phrasing; `entry_bm25` is the query's
+/// BM25 against the phrasing's whole entry.
 pub fn pair_features(
-    query: &Analysis,
-    phrasing: &Analysis,
-    entry: &EntryContext<'_>,
-    stats: &CorpusStats,
-    bm25_relative: f32,
+    context: &QueryContext<'_>,
+    phrasing: &PhrasingRef<'_>,
+    entry_bm25: f32,
 ) -> PairFeatures {
-    let max_idf = stats.max_idf().max(f32::EPSILON);
-    let query_idf: Vec<f32> = query.words.iter().map(|w| stats.idf(w)).collect();
-    let phrasing_idf: Vec<f32> = phrasing.words.iter().map(|w| stats.idf(w)).collect();
-    let mut common = 0.0;
-    let mut query_unmatched: f32 = 0.0;
-    for (word, idf) in query.words.iter().zip(&query_idf) {
-        if phrasing.words.contains(word) {
-            common += idf;
-        } else {
-            query_unmatched = query_unmatched.max(*idf);
+    let (q, p, stats) = (context.query, phrasing.analysis, context.stats);
+    let (qw, pw) = (&context.weights, phrasing.weights);
+    let boost = |word: &str| if phrasing.keywords.iter().any(|k| k == word) { KEYWORD_WEIGHT } else { 1.0 };
+    let query_side = unmatched_side(&q.words, qw, p, &boost);
+    let phrasing_side = unmatched_side(&p.words, pw, q, &boost);
+    let harmonic = if query_side.cover + phrasing_side.cover > 0.0 {
+        2.0 * query_side.cover * phrasing_side.cover / (query_side.cover + phrasing_side.cover)
+    } else {
+        0.0
+    };
+    let (shared_char_weight, _) = shared_weight(&q.char_set, &qw.chars, &p.char_set);
+    let (shared_bigram_weight, shared_bigrams) = shared_weight(&q.bigrams, &qw.bigrams, &p.bigrams);
+    let (lq, lp) = (q.chars.len() as f32, p.chars.len() as f32);
+    let common_run = longest_common_substring(&q.chars, &p.chars) as f32;
+    let shared_syllable_bigrams =
+        q.syllable_bigrams.iter().filter(|b| p.syllable_bigrams.binary_search(b).is_ok()).count();
+    let shared_syllables = q.syllables.iter().filter(|s| p.syllables.binary_search(s).is_ok()).count();
+    let unseen = stats.unseen_idf();
+    [
+        relative(stats.words.score(&context.search_terms, phrasing.ordinal), context.self_scores[0]),
+        relative(stats.chars.score(&context.char_terms, phrasing.ordinal), context.self_scores[1]),
+        relative(entry_bm25, context.self_scores[2]),
+        harmonic,
+        ratio(shared_char_weight, qw.chars.iter().sum()),
+        ratio(shared_char_weight, pw.chars.iter().sum()),
+        ratio(shared_bigram_weight, pw.bigrams.iter().sum()),
+        ratio(2.0 * shared_bigrams as f32, (q.bigrams.len() + p.bigrams.len()) as f32),
+        edit_similarity(&q.chars, &p.chars),
+        ratio(common_run, lq),
+        ratio(common_run, lp),
+        ratio(2.0 * longest_common_subsequence(&q.chars, &p.chars) as f32, lq + lp),
+        ratio(lq.min(lp), lq.max(lp)),
+        ratio(
+            2.0 * shared_syllable_bigrams as f32,
+            (q.syllable_bigrams.len() + p.syllable_bigrams.len()) as f32,
+        ),
+        ratio(shared_syllables as f32, q.syllables.len() as f32),
+        f32::from(u8::from(q.question_classes & p.question_classes != 0)),
+        f32::from(u8::from(q.negated != p.negated)),
+        query_side.max_idf / unseen,
+        phrasing_side.max_idf / unseen,
+        query_side.unmatched_share,
+        phrasing_side.unmatched_share,
+        phrasing_side.max_centrality,
+        query_side.max_salience / 10.0,
+        phrasing_side.max_salience / 10.0,
+        query_side.cover,
+        phrasing_side.cover,
+        ratio(shared_bigram_weight, qw.bigrams.iter().sum()),
+        query_side.max_centrality,
+        context.unknown_words,
+    ]
+}
+
+/// Total weight and count of the items of sorted `ours` (weighted by `weights`) that
+/// sorted `theirs` also has.
+fn shared_weight<T: Ord>(ours: &[T], weights: &[f32], theirs: &[T]) -> (f32, usize) {
+    let (mut total, mut count) = (0.0, 0);
+    let mut rest = theirs;
+    for (item, weight) in ours.iter().zip(weights) {
+        match rest.binary_search(item) {
+            Ok(position) => {
+                total += weight;
+                count += 1;
+                rest = &rest[position + 1..];
+            }
+            Err(position) => rest = &rest[position..],
         }
     }
-    let phrasing_unmatched = phrasing
-        .words
-        .iter()
-        .zip(&phrasing_idf)
-        .filter(|(word, _)| !query.words.contains(word))
-        .map(|(_, idf)| *idf)
-        .fold(0.0, f32::max);
-    let query_total: f32 = query_idf.iter().sum();
-    let phrasing_total: f32 = phrasing_idf.iter().sum();
-    let keyword_hit = if entry.keywords.is_empty() {
-        0.0
-    } else if entry.keywords.iter().any(|k| query.normalized.contains(k.as_str())) {
-        1.0
-    } else {
-        -1.0
-    };
-    [
-        ratio(common, query_total),
-        ratio(common, phrasing_total),
-        bigram_dice(query, phrasing),
-        char_coverage(&query.chars, &phrasing.chars),
-        char_coverage(&phrasing.chars, &query.chars),
-        edit_similarity(&query.chars, &phrasing.chars),
-        ratio(longest_common_substring(&query.chars, &phrasing.chars) as f32, query.chars.len() as f32),
-        bm25_relative,
-        query_unmatched / max_idf,
-        phrasing_unmatched / max_idf,
-        keyword_hit,
-        ratio(
-            query.chars.len().min(phrasing.chars.len()) as f32,
-            query.chars.len().max(phrasing.chars.len()) as f32,
-        ),
-    ]
+    (total, count)
+}
+
+/// How one side's words fare in the other text.
+struct Side {
+    /// Weighted share of the words the other text mentions.
+    cover: f32,
+    /// Largest IDF among the words the other text lacks.
+    max_idf: f32,
+    /// Share of the words the other text lacks.
+    unmatched_share: f32,
+    /// Largest knowledge frequency among the words the other text lacks.
+    max_centrality: f32,
+    /// Largest salience among the words the other text lacks.
+    max_salience: f32,
+}
+
+fn unmatched_side(
+    words: &[String],
+    weights: &TextWeights,
+    other: &Analysis,
+    boost: &impl Fn(&str) -> f32,
+) -> Side {
+    let mut side =
+        Side { cover: 0.0, max_idf: 0.0, unmatched_share: 0.0, max_centrality: 0.0, max_salience: 0.0 };
+    let (mut matched_weight, mut total_weight, mut unmatched) = (0.0, 0.0, 0usize);
+    for (index, word) in words.iter().enumerate() {
+        let idf = weights.words[index];
+        let weight = idf * boost(word);
+        total_weight += weight;
+        if other.mentions(word) {
+            matched_weight += weight;
+        } else {
+            unmatched += 1;
+            side.max_idf = side.max_idf.max(idf);
+            side.max_centrality = side.max_centrality.max(weights.centrality[index]);
+            side.max_salience = side.max_salience.max(weights.salience[index]);
+        }
+    }
+    side.cover = ratio(matched_weight, total_weight);
+    side.unmatched_share = ratio(unmatched as f32, words.len() as f32);
+    side
+}
+
+/// A score relative to the query's own maximum (can exceed 1 for short documents).
+fn relative(score: f32, self_score: f32) -> f32 {
+    if self_score > 0.0 { score / self_score } else { 0.0 }
 }
 
 fn ratio(part: f32, whole: f32) -> f32 {
     if whole > 0.0 { (part / whole).clamp(0.0, 1.0) } else { 0.0 }
-}
-
-fn bigram_dice(a: &Analysis, b: &Analysis) -> f32 {
-    let (left, right) = (a.bigrams(), b.bigrams());
-    let common = left.iter().filter(|gram| right.binary_search(gram).is_ok()).count();
-    ratio(2.0 * common as f32, (left.len() + right.len()) as f32)
-}
-
-/// Share of `of`'s characters that occur in `within`.
-fn char_coverage(of: &[char], within: &[char]) -> f32 {
-    let found = of.iter().filter(|c| within.contains(c)).count();
-    ratio(found as f32, of.len() as f32)
-}
-
-/// 1 − Levenshtein distance / longer length, over characters.
-fn edit_similarity(a: &[char], b: &[char]) -> f32 {
-    let longer = a.len().max(b.len());
-    if longer == 0 {
-        return 0.0;
-    }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    1.0 - previous[b.len()] as f32 / longer as f32
-}
-
-/// Length of the longest run of characters both texts share.
-fn longest_common_substring(a: &[char], b: &[char]) -> usize {
-    let mut best = 0;
-    let mut previous = vec![0usize; b.len() + 1];
-    let mut current = vec![0usize; b.len() + 1];
-    for ca in a {
-        for (j, cb) in b.iter().enumerate() {
-            current[j + 1] = if ca == cb { previous[j] + 1 } else { 0 };
-            best = best.max(current[j + 1]);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    best
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chars(text: &str) -> Vec<char> {
-        text.chars().collect()
-    }
-
-    #[test]
-    fn edit_similarity_is_one_for_equal_text_and_drops_per_edit() {
-        assert_eq!(edit_similarity(&chars("退款多久"), &chars("退款多久")), 1.0);
-        assert_eq!(edit_similarity(&chars("退款多久"), &chars("退钱多久")), 0.75);
-        assert_eq!(edit_similarity(&chars(""), &chars("")), 0.0);
-    }
-
-    #[test]
-    fn longest_common_substring_counts_the_longest_shared_run() {
-        assert_eq!(longest_common_substring(&chars("怎么申请退款"), &chars("退款怎么申请")), 4);
-    }
-
-    #[test]
-    fn char_coverage_is_the_share_found_on_the_other_side() {
-        assert_eq!(char_coverage(&chars("退款"), &chars("退货")), 0.5);
-    }
 }

@@ -1,37 +1,44 @@
 //! Matching a message against the knowledge: retrieval, rerank, calibrated confidence.
 //!
-//! Every phrasing of every target (a knowledge entry, later also a flow trigger) is indexed;
-//! BM25 retrieves candidate phrasings, [`features`] describe each (query, phrasing) pair,
-//! the [`model`] ranks them and turns the best ones into confidences comparable across
-//! queries. Scoring is pure; the index lives in RAM and is built once per brain.
+//! Every phrasing of every target (a knowledge entry, or a flow trigger) is indexed; BM25
+//! over words and over characters retrieves candidate phrasings, [`features`] describe each
+//! (query, phrasing) pair, and the [`model`] ranks targets and turns their lead into a
+//! confidence comparable across queries. Scoring is pure; the index lives in RAM and is
+//! built once per brain.
 
 mod analysis;
+mod corpus;
+mod default_model;
 mod features;
 mod fit;
+mod lexicon;
 mod model;
 mod retrieval;
+mod strings;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use regex::Regex;
 use serde::Serialize;
 
-pub use analysis::{Analysis, CorpusStats};
-pub use features::{FEATURE_COUNT, FEATURE_NAMES, PairFeatures};
+pub use analysis::Analysis;
+pub use features::{FEATURE_COUNT, FEATURE_NAMES, PairFeatures, RANK_FEATURE_COUNT};
 pub use fit::{TrainingQuery, fit_model};
-pub use model::{
-    CONFIDENCE_FEATURE_COUNT, ConfidenceFeatures, ScoringModel, confidence_feature_names, confidence_features,
-};
+pub use model::{CONFIDENCE_FEATURE_COUNT, CONFIDENCE_FEATURE_NAMES, ScoringModel, confidence_features};
 pub use retrieval::RetrievalError;
 
-use crate::text::Segmenter;
-use features::{EntryContext, pair_features};
+use crate::text::{Segmenter, discover_words};
+use corpus::CorpusStats;
+use features::{PhrasingRef, QueryContext, TextWeights, pair_features};
 use retrieval::PhrasingIndex;
 
-/// How many phrasings BM25 retrieves before reranking.
-const RETRIEVED_PHRASINGS: usize = 50;
+/// How many phrasings each of the two retrievals returns before reranking.
+const RETRIEVED_PER_FIELD: usize = 30;
 /// How many targets a ranking keeps.
 const KEPT_CANDIDATES: usize = 5;
+/// The lead of a lone candidate (no runner-up to compare with).
+const LONE_CANDIDATE_LEAD: f32 = 10.0;
 
 /// Something a message can match: a knowledge entry or a flow trigger.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +55,7 @@ struct IndexedPhrasing {
     target: usize,
     text: String,
     analysis: Analysis,
+    weights: TextWeights,
 }
 
 /// The matcher for one brain: immutable once built, shared by every conversation.
@@ -67,10 +75,12 @@ pub struct Candidate {
     pub target: usize,
     /// Calibrated probability that this target answers the message.
     pub confidence: f32,
-    /// The ranker's score of the best phrasing.
+    /// The ranker's score of the target (log-sum-exp over its candidate phrasings).
     pub score: f32,
     /// Score lead over the best other target (negative when behind).
     pub margin: f32,
+    /// Probability among the candidates and "no answer" (the ranker's softmax).
+    pub probability: f32,
     /// Ordinal of the best phrasing (see [`Matcher::phrasing_text`]).
     pub phrasing: usize,
     /// True when an operator regex selected the target.
@@ -111,39 +121,54 @@ pub struct PhrasingFeatures {
 pub struct ScoredPhrasings {
     /// The analysed query.
     pub query: Analysis,
-    /// Retrieved phrasings, in BM25 order.
+    /// Retrieved phrasings.
     pub phrasings: Vec<PhrasingFeatures>,
 }
 
-/// Applies `model` to retrieved phrasings: the best phrasing per target, the best
-/// [`KEPT_CANDIDATES`] targets with their confidence, best first.
+/// Applies `model` to retrieved phrasings: targets scored by the log-sum-exp of their
+/// phrasings' scores, the best [`KEPT_CANDIDATES`] with their confidence, best first.
 pub fn rank_targets(model: &ScoringModel, phrasings: &[PhrasingFeatures]) -> Vec<Candidate> {
-    let mut best: Vec<(f32, &PhrasingFeatures)> = Vec::new();
+    // Per target: (max score, best phrasing, sum of exp(score - max)).
+    let mut targets: Vec<(usize, f32, &PhrasingFeatures, f32)> = Vec::new();
     for phrasing in phrasings {
         let score = model.score(&phrasing.features);
-        match best.iter_mut().find(|(_, kept)| kept.target == phrasing.target) {
-            Some(slot) if slot.0 >= score => {}
-            Some(slot) => *slot = (score, phrasing),
-            None => best.push((score, phrasing)),
+        match targets.iter_mut().find(|t| t.0 == phrasing.target) {
+            Some(t) if score > t.1 => {
+                t.3 = t.3 * (t.1 - score).exp() + 1.0;
+                t.1 = score;
+                t.2 = phrasing;
+            }
+            Some(t) => t.3 += (score - t.1).exp(),
+            None => targets.push((phrasing.target, score, phrasing, 1.0)),
         }
     }
-    best.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut candidates: Vec<Candidate> = best
+    let mut scored: Vec<(f32, usize, &PhrasingFeatures)> =
+        targets.into_iter().map(|(target, max, best, sum)| (max + sum.ln(), target, best)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let Some(&(top, ..)) = scored.first() else { return Vec::new() };
+    let second = scored.get(1).map_or(top - LONE_CANDIDATE_LEAD, |s| s.0);
+    // Probabilities over the candidates and a "no answer" option scoring like a typical
+    // retrieved phrasing (0: the ranker's scores are centred), so a lone weak candidate
+    // is not certain; relative to the largest score for numerical safety.
+    let pivot = top.max(0.0);
+    let mass: f32 = (-pivot).exp() + scored.iter().map(|s| (s.0 - pivot).exp()).sum::<f32>();
+    let mut candidates: Vec<Candidate> = scored
         .iter()
         .take(KEPT_CANDIDATES)
         .enumerate()
-        .map(|(rank, &(score, phrasing))| {
-            let best_other = if rank == 0 { best.get(1).map(|b| b.0) } else { Some(best[0].0) };
-            let margin = best_other.map_or(score, |other| score - other);
-            let confidence = model.confidence(&confidence_features(score, margin, &phrasing.features));
+        .map(|(rank, &(score, target, best))| {
+            let margin = if rank == 0 { score - second } else { score - top };
+            let probability = (score - pivot).exp() / mass;
+            let inputs = confidence_features(score, margin, probability, &best.features);
             Candidate {
-                target: phrasing.target,
-                confidence,
+                target,
+                confidence: model.confidence(&inputs, &best.features),
                 score,
                 margin,
-                phrasing: phrasing.phrasing,
+                probability,
+                phrasing: best.phrasing,
                 via_pattern: false,
-                features: phrasing.features,
+                features: best.features,
             }
         })
         .collect();
@@ -152,13 +177,22 @@ pub fn rank_targets(model: &ScoringModel, phrasings: &[PhrasingFeatures]) -> Vec
 }
 
 impl Matcher {
-    /// Indexes every phrasing of `targets`. CPU-bound: call it off the async runtime.
+    /// Indexes every phrasing of `targets`, first teaching the segmenter the words the
+    /// phrasings themselves reveal. CPU-bound: call it off the async runtime.
     pub fn build(
         targets: Vec<MatchTarget>,
-        segmenter: Arc<Segmenter>,
+        mut segmenter: Segmenter,
         model: ScoringModel,
     ) -> Result<Matcher, RetrievalError> {
-        let phrasings: Vec<IndexedPhrasing> = targets
+        let texts: Vec<String> = targets
+            .iter()
+            .flat_map(|t| &t.phrasings)
+            .map(|p| crate::text::normalize(p).replace(' ', ""))
+            .collect();
+        let discovered = discover_words(&segmenter, &texts);
+        segmenter.add_words(discovered.iter().map(String::as_str));
+        let segmenter = Arc::new(segmenter);
+        let mut phrasings: Vec<IndexedPhrasing> = targets
             .iter()
             .enumerate()
             .flat_map(|(target, t)| t.phrasings.iter().map(move |text| (target, text)))
@@ -166,11 +200,17 @@ impl Matcher {
                 target,
                 text: text.clone(),
                 analysis: Analysis::new(text, &segmenter),
+                weights: TextWeights::default(),
             })
             .collect();
         let analyses: Vec<Analysis> = phrasings.iter().map(|p| p.analysis.clone()).collect();
+        let owners: Vec<usize> = phrasings.iter().map(|p| p.target).collect();
+        let stats = CorpusStats::new(&analyses, &owners, targets.len());
+        for phrasing in &mut phrasings {
+            phrasing.weights =
+                TextWeights::new(&phrasing.analysis, &stats, |w| segmenter.background_frequency(w));
+        }
         let index = PhrasingIndex::build(&analyses, segmenter.clone())?;
-        let stats = CorpusStats::new(&analyses);
         Ok(Matcher { segmenter, index, phrasings, targets, stats, model })
     }
 
@@ -187,24 +227,30 @@ impl Matcher {
     /// model-independent half of [`Matcher::rank`], also used to fit models.
     pub fn score_phrasings(&self, message: &str) -> Result<ScoredPhrasings, RetrievalError> {
         let query = Analysis::new(message, &self.segmenter);
-        let hits = self.index.search(&query, RETRIEVED_PHRASINGS)?;
-        let top_bm25 = hits.first().map_or(0.0, |hit| hit.bm25);
-        let phrasings = hits
+        let found = self.index.search(&query, RETRIEVED_PER_FIELD)?;
+        let context = QueryContext::new(&query, &self.stats, |w| self.segmenter.background_frequency(w));
+        let mut entry_scores: HashMap<usize, f32> = HashMap::new();
+        let phrasings = found
             .into_iter()
-            .map(|hit| {
-                let phrasing = &self.phrasings[hit.phrasing];
-                let context = EntryContext { keywords: &self.targets[phrasing.target].keywords };
-                let relative = if top_bm25 > 0.0 { hit.bm25 / top_bm25 } else { 0.0 };
-                let features = pair_features(&query, &phrasing.analysis, &context, &self.stats, relative);
-                PhrasingFeatures { target: phrasing.target, phrasing: hit.phrasing, features }
+            .map(|ordinal| {
+                let phrasing = &self.phrasings[ordinal];
+                let entry_bm25 = *entry_scores
+                    .entry(phrasing.target)
+                    .or_insert_with(|| self.stats.entries.score(&context.entry_terms, phrasing.target));
+                let reference = PhrasingRef {
+                    analysis: &phrasing.analysis,
+                    weights: &phrasing.weights,
+                    ordinal,
+                    keywords: &self.targets[phrasing.target].keywords,
+                };
+                PhrasingFeatures {
+                    target: phrasing.target,
+                    phrasing: ordinal,
+                    features: pair_features(&context, &reference, entry_bm25),
+                }
             })
             .collect();
         Ok(ScoredPhrasings { query, phrasings })
-    }
-
-    /// The scoring model in use.
-    pub fn model(&self) -> &ScoringModel {
-        &self.model
     }
 
     /// Targets whose operator regex matches are certain: confidence 1, ahead of the rest.
@@ -223,16 +269,13 @@ impl Matcher {
                     confidence: 1.0,
                     score: 0.0,
                     margin: 0.0,
-                    phrasing: self.first_phrasing_of(target),
+                    probability: 1.0,
+                    phrasing: self.phrasings.iter().position(|p| p.target == target).unwrap_or(0),
                     via_pattern: true,
                     features: [0.0; FEATURE_COUNT],
                 }),
             }
         }
-    }
-
-    fn first_phrasing_of(&self, target: usize) -> usize {
-        self.phrasings.iter().position(|p| p.target == target).unwrap_or(0)
     }
 
     /// The text of a phrasing, as written in the knowledge.
@@ -253,6 +296,11 @@ impl Matcher {
     /// Number of indexed phrasings.
     pub fn phrasing_count(&self) -> usize {
         self.phrasings.len()
+    }
+
+    /// The scoring model in use.
+    pub fn model(&self) -> &ScoringModel {
+        &self.model
     }
 }
 

@@ -1,5 +1,6 @@
-//! Candidate retrieval: a tantivy BM25 index of every phrasing (words and character
-//! bigrams), queried with an OR of the query's terms.
+//! Candidate retrieval: a tantivy BM25 index of every phrasing, searched twice — by words
+//! and by characters and character bigrams — each an OR of the query's terms. Words find
+//! paraphrases that share vocabulary; characters find typos and text jieba cut differently.
 //!
 //! tantivy's `QueryParser` is not used: unspaced Chinese becomes a phrase query and `:` or
 //! `(` are syntax, so the boolean query is built from terms directly.
@@ -7,20 +8,18 @@
 use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::analysis::Analysis;
 use crate::text::{KefuTokenizer, Segmenter, TOKENIZER_NAME};
 
-/// Name of the whitespace tokenizer used for the pre-split bigram field.
-const BIGRAM_TOKENIZER: &str = "kefu_bigrams";
+/// Name of the whitespace tokenizer used for the pre-split character field.
+const CHAR_TOKENIZER: &str = "kefu_chars";
 /// The fast field holding each document's phrasing ordinal.
 const PHRASING_FIELD: &str = "phrasing";
-/// Bigrams retrieve typo'd and unsegmented text, but words carry more meaning.
-const BIGRAM_BOOST: f32 = 0.5;
 
 /// Why the index could not be built or searched.
 #[derive(Debug, thiserror::Error)]
@@ -31,16 +30,7 @@ pub struct RetrievalError(#[from] tantivy::TantivyError);
 pub struct PhrasingIndex {
     reader: IndexReader,
     words: Field,
-    bigrams: Field,
-}
-
-/// A retrieved phrasing and its BM25 score.
-#[derive(Debug, Clone, Copy)]
-pub struct Hit {
-    /// Index into the matcher's phrasing list.
-    pub phrasing: usize,
-    /// BM25 score (words + boosted bigrams).
-    pub bm25: f32,
+    chars: Field,
 }
 
 impl PhrasingIndex {
@@ -55,47 +45,66 @@ impl PhrasingIndex {
             )
         };
         let words = schema.add_text_field("words", text_options(TOKENIZER_NAME));
-        let bigrams = schema.add_text_field("bigrams", text_options(BIGRAM_TOKENIZER));
+        let chars = schema.add_text_field("chars", text_options(CHAR_TOKENIZER));
         let phrasing = schema.add_u64_field(PHRASING_FIELD, FAST);
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(TOKENIZER_NAME, TextAnalyzer::from(KefuTokenizer::new(segmenter)));
-        index.tokenizers().register(BIGRAM_TOKENIZER, TextAnalyzer::from(WhitespaceTokenizer::default()));
+        index.tokenizers().register(CHAR_TOKENIZER, TextAnalyzer::from(WhitespaceTokenizer::default()));
         let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 50_000_000)?;
         for (ordinal, analysis) in analyses.iter().enumerate() {
             let mut document = TantivyDocument::default();
             document.add_text(words, &analysis.normalized);
-            document.add_text(bigrams, analysis.bigram_strings().join(" "));
+            document.add_text(chars, analysis.char_terms.join(" "));
             document.add_u64(phrasing, ordinal as u64);
             writer.add_document(document)?;
         }
         writer.commit()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(PhrasingIndex { reader, words, bigrams })
+        Ok(PhrasingIndex { reader, words, chars })
     }
 
-    /// The `limit` best phrasings for an analysed query, best first.
-    pub fn search(&self, query: &Analysis, limit: usize) -> Result<Vec<Hit>, RetrievalError> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for word in &query.words {
-            let term = Term::from_field_text(self.words, word);
-            clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
+    /// The `per_field` best phrasings by words and the `per_field` best by characters, each
+    /// list best first, merged without repeats (words first).
+    pub fn search(&self, query: &Analysis, per_field: usize) -> Result<Vec<usize>, RetrievalError> {
+        let searcher = self.reader.searcher();
+        let mut found = Vec::new();
+        for (field, terms) in [(self.words, &query.search_terms), (self.chars, &query.char_terms)] {
+            for phrasing in self.search_field(&searcher, field, terms, per_field)? {
+                if !found.contains(&phrasing) {
+                    found.push(phrasing);
+                }
+            }
         }
-        for gram in query.bigram_strings() {
-            let term =
-                TermQuery::new(Term::from_field_text(self.bigrams, &gram), IndexRecordOption::WithFreqs);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), BIGRAM_BOOST))));
-        }
+        Ok(found)
+    }
+
+    fn search_field(
+        &self,
+        searcher: &Searcher,
+        field: Field,
+        terms: &[String],
+        limit: usize,
+    ) -> Result<Vec<usize>, RetrievalError> {
+        let mut distinct: Vec<&String> = terms.iter().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let clauses: Vec<(Occur, Box<dyn Query>)> = distinct
+            .into_iter()
+            .map(|term| {
+                let query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                (Occur::Should, Box::new(query) as Box<dyn Query>)
+            })
+            .collect();
         if clauses.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let searcher = self.reader.searcher();
         let top =
             searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        for (_, address) in top {
             let column = searcher.segment_reader(address.segment_ord).fast_fields().u64(PHRASING_FIELD)?;
             if let Some(ordinal) = column.first(address.doc_id) {
-                hits.push(Hit { phrasing: ordinal as usize, bm25: score });
+                hits.push(ordinal as usize);
             }
         }
         Ok(hits)
@@ -114,10 +123,11 @@ mod tests {
 
     #[test]
     fn the_phrasing_sharing_the_rare_words_ranks_first() {
-        let index = index_of(&["退款多久到账", "怎么修改收货地址", "发票怎么开"]);
+        let index = index_of(&["退款多久到账", "怎么修改收货地址", "发票开具"]);
         let hits = index.search(&Analysis::new("我的退钱什么时候到账", test_segmenter()), 3).unwrap();
-        assert_eq!(hits[0].phrasing, 0);
-        assert!(hits.iter().all(|hit| hit.phrasing != 1));
+        assert_eq!(hits[0], 0);
+        // Nothing in common, not even a character.
+        assert!(!hits.contains(&2));
     }
 
     #[test]

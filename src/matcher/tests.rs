@@ -6,7 +6,7 @@ fn target(phrasings: &[&str]) -> MatchTarget {
 }
 
 fn matcher(targets: Vec<MatchTarget>) -> Matcher {
-    Matcher::build(targets, test_segmenter().clone(), ScoringModel::default()).unwrap()
+    Matcher::build(targets, (**test_segmenter()).clone(), ScoringModel::default()).unwrap()
 }
 
 fn shop() -> Vec<MatchTarget> {

@@ -4,13 +4,15 @@
 //! one [`Segmenter`]; the same segmenter is registered as the tantivy tokenizer.
 
 mod dictionary;
+mod discovery;
 mod normalize;
 mod segmenter;
 mod tantivy_tokenizer;
 
 pub use dictionary::{SynonymGroups, builtin_words};
-pub use normalize::normalize;
+pub use discovery::discover_words;
+pub use normalize::{is_cjk, normalize};
 #[cfg(test)]
 pub(crate) use segmenter::test_segmenter;
-pub use segmenter::{Segmenter, WordToken};
+pub use segmenter::{BACKGROUND_TOTAL, Segmenter, WordToken};
 pub use tantivy_tokenizer::{KefuTokenizer, TOKENIZER_NAME};

@@ -28,7 +28,7 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// True for CJK ideographs (the basic block and extension A), the characters jieba segments.
-pub(crate) fn is_cjk(c: char) -> bool {
+pub fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
 }
 

@@ -21,6 +21,10 @@ fn base_jieba() -> &'static Jieba {
     })
 }
 
+/// Total frequency of jieba's general dictionary, the denominator of
+/// [`Segmenter::background_frequency`].
+pub const BACKGROUND_TOTAL: usize = 60_101_967;
+
 /// One segmented word: its canonical text (after synonym mapping) and byte range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WordToken {
@@ -48,22 +52,27 @@ impl std::fmt::Debug for Segmenter {
 impl Segmenter {
     /// A segmenter knowing `custom_words` and the synonym groups' words as whole words.
     pub fn new<'a>(custom_words: impl IntoIterator<Item = &'a str>, synonyms: SynonymGroups) -> Segmenter {
-        let mut jieba = base_jieba().clone();
-        let mut add = |word: &str| {
-            if !word.trim().is_empty() && !jieba.has_word(word) {
-                jieba.add_word(word, None, None);
-            }
-        };
-        custom_words.into_iter().for_each(&mut add);
-        synonyms.words().for_each(&mut add);
-        Segmenter { jieba, synonyms }
+        let mut segmenter = Segmenter { jieba: base_jieba().clone(), synonyms: SynonymGroups::default() };
+        segmenter.add_words(custom_words);
+        segmenter.add_words(synonyms.words());
+        segmenter.synonyms = synonyms;
+        segmenter
     }
 
     /// Segments already-normalised text into words (search mode: long words also yield
-    /// their dictionary sub-words), skipping whitespace.
+    /// their dictionary sub-words), skipping whitespace. Used for retrieval.
     pub fn words(&self, normalized: &str) -> Vec<WordToken> {
-        self.jieba
-            .cut_for_search(normalized, true)
+        self.tokens(self.jieba.cut_for_search(normalized, true))
+    }
+
+    /// Segments already-normalised text into its words, without overlapping sub-words.
+    /// Used to compare what two texts say.
+    pub fn cut(&self, normalized: &str) -> Vec<WordToken> {
+        self.tokens(self.jieba.cut(normalized, true))
+    }
+
+    fn tokens(&self, tokens: Vec<jieba_rs::Token<'_>>) -> Vec<WordToken> {
+        tokens
             .into_iter()
             .filter(|token| !token.word.trim().is_empty())
             .map(|token| WordToken {
@@ -72,6 +81,27 @@ impl Segmenter {
                 byte_end: token.byte_end,
             })
             .collect()
+    }
+
+    /// Adds words the segmenter must keep whole.
+    pub fn add_words<'a>(&mut self, words: impl IntoIterator<Item = &'a str>) {
+        for word in words {
+            if !word.trim().is_empty() && !self.jieba.has_word(word) {
+                self.jieba.add_word(word, None, None);
+            }
+        }
+    }
+
+    /// True when the dictionary knows `word`.
+    pub fn knows(&self, word: &str) -> bool {
+        self.jieba.has_word(word)
+    }
+
+    /// How often `word` occurs in general Chinese text: its jieba dictionary frequency
+    /// (0 when unknown), out of [`BACKGROUND_TOTAL`].
+    pub fn background_frequency(&self, word: &str) -> usize {
+        // For a dictionary word that segments as itself, jieba suggests its frequency + 1.
+        if self.jieba.has_word(word) { self.jieba.suggest_freq(word).saturating_sub(1) } else { 0 }
     }
 
     /// The synonym groups this segmenter maps words with.

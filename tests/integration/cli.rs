@@ -93,7 +93,7 @@ fn ask_explains_the_decision_as_json() {
     assert_eq!(json["decision"]["entry"], "refunds-arrival-time", "{json:#}");
     let best = &json["candidates"][0];
     assert_eq!(best["entry"], "refunds-arrival-time");
-    assert!(best["features"]["word_query_coverage"].as_f64().unwrap() > 0.5, "{best:#}");
+    assert!(best["features"]["word_cover_query"].as_f64().unwrap() > 0.5, "{best:#}");
     assert!(best["matched_phrasing"].as_str().is_some_and(|p| !p.is_empty()));
 }
 
@@ -129,6 +129,39 @@ fn a_bad_config_file_is_refused_with_its_position() {
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains(&format!("{}:2:1: unknown field `answer_treshold`", path.display())),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A quality floor on the shipped knowledge: `tests/fixtures/shop_queries.jsonl` holds 200
+/// questions written apart from the knowledge (150 it answers, 50 it must not).
+#[test]
+fn eval_on_the_shipped_knowledge_stays_above_the_quality_floor() {
+    let output = run(&mut kefu(&["eval", "--queries", "tests/fixtures/shop_queries.jsonl", "--json"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let figure = |key: &str| report[key].as_f64().unwrap_or_else(|| panic!("no `{key}` in {report:#}"));
+    assert_eq!(figure("queries"), 200.0);
+    assert!(figure("top1_accuracy") >= 0.80, "{report:#}");
+    assert!(figure("mrr_at_5") >= 0.85, "{report:#}");
+    assert!(figure("auroc") >= 0.80, "{report:#}");
+    // Confident wrong answers are the one thing the bot must avoid.
+    assert!(figure("answered_wrong_rate") <= 0.08, "{report:#}");
+    for key in ["answered_correct_rate", "clarify_rate", "handoff_rate", "auto_resolution_at_5pct_wrong"] {
+        assert!((0.0..=1.0).contains(&figure(key)), "{key}: {report:#}");
+    }
+}
+
+#[test]
+fn eval_reports_a_missing_entry_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let queries = dir.path().join("q.jsonl");
+    std::fs::write(&queries, "{\"query\": \"退款多久\", \"expected_id\": \"refunds-arrival-time\"}\n{\"query\": \"x\", \"expected_id\": \"no-such-entry\"}\n").unwrap();
+    let output = run(kefu(&["eval", "--queries"]).arg(&queries));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(":2: entry `no-such-entry` is not in the knowledge"),
         "{}",
         stderr(&output)
     );

@@ -1,0 +1,183 @@
+//! Statistics of the indexed phrasings: BM25 over words, characters and whole entries,
+//! document frequencies and knowledge-base word counts.
+
+use std::collections::HashMap;
+
+use super::analysis::Analysis;
+
+/// BM25 parameters (Lucene's, as tantivy uses).
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// A BM25 scorer over a fixed set of term lists.
+#[derive(Debug, Clone, Default)]
+pub struct Bm25 {
+    document_frequency: HashMap<String, u32>,
+    term_frequencies: Vec<HashMap<String, u32>>,
+    lengths: Vec<u32>,
+    average_length: f32,
+}
+
+impl Bm25 {
+    /// Builds the scorer; document `i` is `documents[i]` (terms with repeats).
+    pub fn new<'a>(documents: impl IntoIterator<Item = Vec<&'a str>>) -> Bm25 {
+        let mut bm25 = Bm25::default();
+        for terms in documents {
+            let mut counts: HashMap<String, u32> = HashMap::new();
+            for term in &terms {
+                *counts.entry((*term).to_string()).or_default() += 1;
+            }
+            for term in counts.keys() {
+                *bm25.document_frequency.entry(term.clone()).or_default() += 1;
+            }
+            bm25.lengths.push(terms.len() as u32);
+            bm25.term_frequencies.push(counts);
+        }
+        let total: u32 = bm25.lengths.iter().sum();
+        bm25.average_length = total as f32 / bm25.lengths.len().max(1) as f32;
+        bm25
+    }
+
+    /// Number of documents.
+    pub fn documents(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// Inverse document frequency; an unseen term gets the largest.
+    pub fn idf(&self, term: &str) -> f32 {
+        let df = self.document_frequency.get(term).copied().unwrap_or(0) as f32;
+        (1.0 + (self.documents() as f32 - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// True when some document contains `term`.
+    pub fn contains(&self, term: &str) -> bool {
+        self.document_frequency.contains_key(term)
+    }
+
+    /// The number of documents containing `term`.
+    pub fn document_frequency(&self, term: &str) -> u32 {
+        self.document_frequency.get(term).copied().unwrap_or(0)
+    }
+
+    fn term_score(&self, idf: f32, tf: f32, length: f32) -> f32 {
+        idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / self.average_length.max(f32::EPSILON)))
+    }
+
+    /// BM25 of `document` for the distinct `query` terms, given with their [`Bm25::idf`].
+    pub fn score(&self, query: &[(&str, f32)], document: usize) -> f32 {
+        let (Some(frequencies), Some(&length)) =
+            (self.term_frequencies.get(document), self.lengths.get(document))
+        else {
+            return 0.0;
+        };
+        query
+            .iter()
+            .filter_map(|(term, idf)| {
+                frequencies.get(*term).map(|&tf| self.term_score(*idf, tf as f32, length as f32))
+            })
+            .sum()
+    }
+
+    /// BM25 of the query against a document made of the query itself: the most a document
+    /// could score, which makes scores comparable across queries.
+    pub fn self_score(&self, query_with_repeats: &[&str]) -> f32 {
+        let mut terms = query_with_repeats.to_vec();
+        terms.sort_unstable();
+        let length = terms.len() as f32;
+        // Sorted, so the float sum is the same on every run.
+        terms
+            .chunk_by(|a, b| a == b)
+            .map(|run| self.term_score(self.idf(run[0]), run.len() as f32, length))
+            .sum()
+    }
+}
+
+/// Everything the features need to know about the corpus of phrasings.
+#[derive(Debug, Clone, Default)]
+pub struct CorpusStats {
+    /// BM25 over the phrasings' search-mode words.
+    pub words: Bm25,
+    /// BM25 over the phrasings' characters and bigrams.
+    pub chars: Bm25,
+    /// BM25 over whole entries (all their phrasings' characters and bigrams).
+    pub entries: Bm25,
+    content_words: Bm25,
+    word_counts: HashMap<String, u32>,
+    word_total: u32,
+}
+
+impl CorpusStats {
+    /// Counts the phrasings (`analyses`, with `targets[i]` the entry of phrasing `i`).
+    pub fn new(analyses: &[Analysis], targets: &[usize], target_count: usize) -> CorpusStats {
+        let words = Bm25::new(analyses.iter().map(|a| a.search_terms.iter().map(String::as_str).collect()));
+        let chars = Bm25::new(analyses.iter().map(|a| a.char_terms.iter().map(String::as_str).collect()));
+        let mut entry_terms: Vec<Vec<&str>> = vec![Vec::new(); target_count];
+        for (analysis, &target) in analyses.iter().zip(targets) {
+            entry_terms[target].extend(analysis.char_terms.iter().map(String::as_str));
+        }
+        let content_words = Bm25::new(analyses.iter().map(|a| a.words.iter().map(String::as_str).collect()));
+        let mut word_counts: HashMap<String, u32> = HashMap::new();
+        for word in analyses.iter().flat_map(|a| &a.words) {
+            *word_counts.entry(word.clone()).or_default() += 1;
+        }
+        let word_total = word_counts.values().sum();
+        CorpusStats { words, chars, entries: Bm25::new(entry_terms), content_words, word_counts, word_total }
+    }
+
+    /// Number of phrasings.
+    pub fn phrasings(&self) -> usize {
+        self.words.documents()
+    }
+
+    /// IDF of a content word over the phrasings.
+    pub fn word_idf(&self, word: &str) -> f32 {
+        self.content_words.idf(word)
+    }
+
+    /// IDF of a word no phrasing contains: the largest a word can have.
+    pub fn unseen_idf(&self) -> f32 {
+        (1.0 + (self.phrasings() as f32 + 0.5) / 0.5).ln()
+    }
+
+    /// Share of phrasings containing the content word: how central it is to this knowledge.
+    pub fn knowledge_frequency(&self, word: &str) -> f32 {
+        self.content_words.document_frequency(word) as f32 / self.phrasings().max(1) as f32
+    }
+
+    /// True when no phrasing has `word`, neither as a content word nor as a search term.
+    pub fn is_unknown_word(&self, word: &str) -> bool {
+        !self.content_words.contains(word) && !self.words.contains(word)
+    }
+
+    /// How much more frequent the word is in this knowledge than in general Chinese
+    /// (log ratio, ≥ 0): high for the shop's own topics, low for everyday words.
+    pub fn salience(&self, word: &str, background_frequency: usize) -> f32 {
+        let kb = ((self.word_counts.get(word).copied().unwrap_or(0) as f32 + 0.5)
+            / self.word_total.max(1) as f32)
+            .ln();
+        let general = ((background_frequency as f32 + 1.0) / crate::text::BACKGROUND_TOTAL as f32).ln();
+        (kb - general).max(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_score_bounds_the_score_of_an_identical_document() {
+        let bm25 = Bm25::new(vec![vec!["退款", "多久"], vec!["发票", "怎么", "开"], vec!["退款", "原因"]]);
+        let query = ["退款", "多久"];
+        let weighted: Vec<(&str, f32)> = query.iter().map(|t| (*t, bm25.idf(t))).collect();
+        assert!((bm25.score(&weighted, 0) - bm25.self_score(&query)).abs() < 1e-5);
+        assert!(bm25.score(&weighted, 2) < bm25.score(&weighted, 0));
+        assert_eq!(bm25.score(&weighted, 1), 0.0);
+    }
+
+    #[test]
+    fn rare_terms_weigh_more() {
+        let bm25 = Bm25::new(vec![vec!["退款", "多久"], vec!["退款", "原因"], vec!["退款"]]);
+        assert!(bm25.idf("多久") > bm25.idf("退款"));
+        assert!(bm25.idf("从未见过") > bm25.idf("多久"));
+    }
+}
