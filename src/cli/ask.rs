@@ -17,6 +17,10 @@ struct Explanation<'a> {
     words: &'a [String],
     decision: &'a Decision,
     replies: Vec<String>,
+    /// The second best entry, the one the best had to beat.
+    runner_up: Option<&'a str>,
+    /// The best entry's confidence minus the runner-up's.
+    confidence_margin: Option<f32>,
     candidates: Vec<CandidateExplanation<'a>>,
 }
 
@@ -45,13 +49,21 @@ pub fn run(config: &Config, question: &str, json: bool, out: &mut dyn Write) -> 
         Some(ranking) => ranking,
         None => brain.matcher.rank(question)?,
     };
+    let candidates: Vec<CandidateExplanation<'_>> =
+        ranking.candidates.iter().map(|c| explain(&brain, c, &ranking.query.words)).collect();
     let explanation = Explanation {
         question,
         normalized: &ranking.query.normalized,
         words: &ranking.query.words,
         decision: &outcome.decision,
         replies: super::chat::reply_lines(&outcome.actions),
-        candidates: ranking.candidates.iter().map(|c| explain(&brain, c, &ranking.query.words)).collect(),
+        runner_up: candidates.get(1).map(|c| c.entry),
+        confidence_margin: match (candidates.first(), candidates.get(1)) {
+            (Some(best), Some(second)) => Some(best.confidence - second.confidence),
+            (Some(best), None) => Some(best.confidence),
+            _ => None,
+        },
+        candidates,
     };
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&explanation)?)?;
@@ -100,6 +112,9 @@ fn print_text(explanation: &Explanation<'_>, out: &mut dyn Write) -> std::io::Re
     writeln!(out, "decision:   {}", serde_json::to_string(explanation.decision).unwrap_or_default())?;
     for line in &explanation.replies {
         writeln!(out, "reply:      {line}")?;
+    }
+    if let (Some(runner_up), Some(margin)) = (explanation.runner_up, explanation.confidence_margin) {
+        writeln!(out, "runner-up:  {runner_up} (confidence margin {margin:+.3})")?;
     }
     writeln!(out, "candidates:")?;
     for (rank, c) in explanation.candidates.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Statistics of the indexed phrasings: BM25 over words, characters and whole entries,
 //! document frequencies and knowledge-base word counts.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::analysis::Analysis;
 
@@ -23,7 +23,7 @@ impl Bm25 {
     pub fn new<'a>(documents: impl IntoIterator<Item = Vec<&'a str>>) -> Bm25 {
         let mut bm25 = Bm25::default();
         for terms in documents {
-            let mut counts: HashMap<String, u32> = HashMap::new();
+            let mut counts: HashMap<String, u32> = HashMap::default();
             for term in &terms {
                 *counts.entry((*term).to_string()).or_default() += 1;
             }
@@ -116,7 +116,7 @@ impl CorpusStats {
             entry_terms[target].extend(analysis.char_terms.iter().map(String::as_str));
         }
         let content_words = Bm25::new(analyses.iter().map(|a| a.words.iter().map(String::as_str).collect()));
-        let mut word_counts: HashMap<String, u32> = HashMap::new();
+        let mut word_counts: HashMap<String, u32> = HashMap::default();
         for word in analyses.iter().flat_map(|a| &a.words) {
             *word_counts.entry(word.clone()).or_default() += 1;
         }

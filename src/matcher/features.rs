@@ -318,5 +318,6 @@ fn relative(score: f32, self_score: f32) -> f32 {
 }
 
 fn ratio(part: f32, whole: f32) -> f32 {
-    if whole > 0.0 { (part / whole).clamp(0.0, 1.0) } else { 0.0 }
+    // `+ 0.0` turns a negative zero (an empty float sum) into zero.
+    if whole > 0.0 { (part / whole).clamp(0.0, 1.0) + 0.0 } else { 0.0 }
 }

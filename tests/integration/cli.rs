@@ -95,6 +95,8 @@ fn ask_explains_the_decision_as_json() {
     assert_eq!(best["entry"], "refunds-arrival-time");
     assert!(best["features"]["word_cover_query"].as_f64().unwrap() > 0.5, "{best:#}");
     assert!(best["matched_phrasing"].as_str().is_some_and(|p| !p.is_empty()));
+    assert_eq!(json["runner_up"], json["candidates"][1]["entry"]);
+    assert!(json["confidence_margin"].as_f64().unwrap() > 0.0, "{json:#}");
 }
 
 #[test]
