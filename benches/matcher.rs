@@ -23,7 +23,9 @@ const QUESTIONS: [&str; 6] = [
 
 fn sample_brain() -> Brain {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Brain::load(&root.join("knowledge"), &root.join("flows"), ScoringModel::default())
+    let config = kefu::config::Config::default();
+    let webhooks = config.webhooks.keys().cloned().collect();
+    Brain::load(&root.join("knowledge"), &root.join("flows"), &webhooks, ScoringModel::default())
         .expect("the sample knowledge is valid")
 }
 

@@ -1,9 +1,10 @@
-//! The brain: knowledge + matcher index + flows, built once from the operator files and
-//! shared read-only by every conversation until the next reload.
+//! The brain: knowledge + flows + the matcher index over both, built once from the operator
+//! files and shared read-only by every conversation until the next reload.
 
+use std::collections::HashSet;
 use std::path::Path;
 
-use crate::flows::load_flow_ids;
+use crate::flows::{Flow, Flows, load_flows};
 use crate::knowledge::{Entry, Knowledge, KnowledgeSource, load_knowledge};
 use crate::matcher::{Candidate, MatchTarget, Matcher, RetrievalError, ScoringModel};
 use crate::operator_yaml::{Diagnostic, sort_diagnostics};
@@ -20,31 +21,65 @@ pub enum BrainError {
     Index(#[from] RetrievalError),
 }
 
+/// What a matched candidate stands for.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// A knowledge entry.
+    Entry(&'a Entry),
+    /// A flow, matched by its trigger examples.
+    Flow(&'a Flow),
+}
+
+impl<'a> Target<'a> {
+    /// The entry's or flow's id.
+    pub fn id(&self) -> &'a str {
+        match self {
+            Target::Entry(entry) => &entry.id.0,
+            Target::Flow(flow) => &flow.id,
+        }
+    }
+
+    /// How the target is offered in a list of choices.
+    pub fn title(&self) -> &'a str {
+        match self {
+            Target::Entry(entry) => &entry.question,
+            Target::Flow(flow) if !flow.description.is_empty() => &flow.description,
+            Target::Flow(flow) => flow.examples.first().map_or(flow.id.as_str(), String::as_str),
+        }
+    }
+}
+
 /// Everything the dialog core needs to answer, immutable once built.
 pub struct Brain {
     /// The knowledge base.
     pub knowledge: Knowledge,
-    /// The index over the knowledge's phrasings; targets are knowledge entries in order.
+    /// The flows.
+    pub flows: Flows,
+    /// The index: targets are the knowledge entries in order, then the flows in order.
     pub matcher: Matcher,
 }
 
 impl Brain {
-    /// Loads, validates and indexes the knowledge and flows folders. CPU-bound.
-    pub fn load(knowledge_dir: &Path, flows_dir: &Path, model: ScoringModel) -> Result<Brain, BrainError> {
-        let (flow_ids, mut diagnostics) = match load_flow_ids(flows_dir) {
-            Ok(ids) => (ids, Vec::new()),
-            Err(errors) => (Default::default(), errors),
+    /// Loads, validates and indexes the knowledge and flows folders; `webhooks` are the
+    /// configured webhook names flows may call. CPU-bound.
+    pub fn load(
+        knowledge_dir: &Path,
+        flows_dir: &Path,
+        webhooks: &HashSet<String>,
+        model: ScoringModel,
+    ) -> Result<Brain, BrainError> {
+        let (flows, mut diagnostics) = match load_flows(flows_dir, webhooks) {
+            Ok(flows) => (Some(flows), Vec::new()),
+            Err(errors) => (None, errors),
         };
+        // With broken flow files, links to flows cannot be checked: the flows' own errors say it.
+        let flow_ids = flows.as_ref().map(|flows| flows.flows.iter().map(|f| f.id.clone()).collect());
         let source = KnowledgeSource { dir: knowledge_dir.to_path_buf(), flow_ids };
-        let knowledge = match load_knowledge(&source) {
-            Ok(knowledge) => Some(knowledge),
-            Err(errors) => {
-                diagnostics.extend(errors);
-                None
+        let knowledge = load_knowledge(&source).map_err(|errors| diagnostics.extend(errors)).ok();
+        match (knowledge, flows) {
+            (Some(knowledge), Some(flows)) if diagnostics.is_empty() => {
+                Ok(Brain::from_parts(knowledge, flows, model)?)
             }
-        };
-        match knowledge {
-            Some(knowledge) if diagnostics.is_empty() => Ok(Brain::from_knowledge(knowledge, model)?),
             _ => {
                 sort_diagnostics(&mut diagnostics);
                 Err(BrainError::Invalid(diagnostics))
@@ -52,25 +87,50 @@ impl Brain {
         }
     }
 
-    /// Indexes an already validated knowledge base.
-    pub fn from_knowledge(knowledge: Knowledge, model: ScoringModel) -> Result<Brain, RetrievalError> {
+    /// Indexes validated knowledge and flows.
+    pub fn from_parts(
+        knowledge: Knowledge,
+        flows: Flows,
+        model: ScoringModel,
+    ) -> Result<Brain, RetrievalError> {
         let synonyms = SynonymGroups::new(knowledge.synonym_groups.clone());
-        let segmenter = Segmenter::new(knowledge.segmenter_words(), synonyms);
-        let targets = knowledge
-            .entries
-            .iter()
-            .map(|entry| MatchTarget {
-                phrasings: entry.phrasings().map(str::to_string).collect(),
-                keywords: entry.keywords.clone(),
-                patterns: entry.patterns.clone(),
-            })
-            .collect();
-        let matcher = Matcher::build(targets, segmenter, model)?;
-        Ok(Brain { knowledge, matcher })
+        let flow_words = flows.flows.iter().flat_map(|flow| flow.keywords.iter().map(String::as_str));
+        let segmenter = Segmenter::new(knowledge.segmenter_words().chain(flow_words), synonyms);
+        let entries = knowledge.entries.iter().map(|entry| MatchTarget {
+            phrasings: entry.phrasings().map(str::to_string).collect(),
+            keywords: entry.keywords.clone(),
+            patterns: entry.patterns.clone(),
+        });
+        let flow_targets = flows.flows.iter().map(|flow| MatchTarget {
+            phrasings: flow.examples.clone(),
+            keywords: flow.keywords.clone(),
+            patterns: flow.patterns.clone(),
+        });
+        let matcher = Matcher::build(entries.chain(flow_targets).collect(), segmenter, model)?;
+        Ok(Brain { knowledge, flows, matcher })
     }
 
-    /// The knowledge entry a candidate stands for.
-    pub fn entry(&self, candidate: &Candidate) -> &Entry {
-        &self.knowledge.entries[candidate.target]
+    /// Indexes a knowledge base without flows.
+    pub fn from_knowledge(knowledge: Knowledge, model: ScoringModel) -> Result<Brain, RetrievalError> {
+        Brain::from_parts(knowledge, Flows::default(), model)
+    }
+
+    /// The entry or flow a candidate stands for.
+    pub fn target(&self, candidate: &Candidate) -> Target<'_> {
+        let entries = self.knowledge.entries.len();
+        match self.knowledge.entries.get(candidate.target) {
+            Some(entry) => Target::Entry(entry),
+            None => Target::Flow(&self.flows.flows[candidate.target - entries]),
+        }
+    }
+
+    /// The flow a knowledge entry links to, if it exists.
+    pub fn linked_flow(&self, entry: &Entry) -> Option<&Flow> {
+        entry.flow.as_deref().and_then(|id| self.flows.get(id))
+    }
+
+    /// The entry or flow with `id`.
+    pub fn target_by_id(&self, id: &str) -> Option<Target<'_>> {
+        self.knowledge.entry(id).map(Target::Entry).or_else(|| self.flows.get(id).map(Target::Flow))
     }
 }

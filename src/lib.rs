@@ -8,4 +8,6 @@ pub mod flows;
 pub mod knowledge;
 pub mod matcher;
 pub mod operator_yaml;
+pub mod scenarios;
 pub mod text;
+pub mod webhooks;

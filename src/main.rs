@@ -37,7 +37,13 @@ enum Command {
         json: bool,
     },
     /// Chat with the bot in the terminal (reads stdin line by line, so it can be piped).
-    Chat,
+    Chat {
+        /// Answer webhooks from this YAML file instead of calling them (`NAME: {reply: {…}}`).
+        #[arg(long, value_name = "FILE")]
+        webhook_stub: Option<PathBuf>,
+    },
+    /// Run the conversation tests in the flows folder's `tests/`; exit 1 on any failure.
+    Test,
     /// Measure answer quality on labelled questions.
     Eval(cli::eval::EvalArgs),
     /// Print the documented default configuration.
@@ -86,7 +92,8 @@ fn run(cli: Cli, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check => cli::check::run(&config, out),
         Command::Ask { question, json } => cli::ask::run(&config, &question, json, out),
-        Command::Chat => cli::chat::run(&config, out),
+        Command::Chat { webhook_stub } => cli::chat::run(&config, webhook_stub.as_deref(), out),
+        Command::Test => cli::test::run(&config, out),
         Command::Eval(args) => cli::eval::run(&config, &args, out),
         Command::DefaultConfig => unreachable!("handled before loading the configuration"),
     }

@@ -168,3 +168,31 @@ pub fn mapping_value<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
 
 /// A string with the position it was read from.
 pub type Positioned = Spanned<String>;
+
+/// A node as JSON, with YAML's scalar typing: unquoted `true`/`false`, `null`/`~` and
+/// numbers become JSON booleans, null and numbers; anything quoted stays text.
+pub fn to_json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match node {
+        Node::Scalar(scalar) => {
+            let text = scalar.as_str();
+            if !scalar.may_coerce() {
+                return Value::String(text.to_string());
+            }
+            match text {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                "null" | "Null" | "NULL" | "~" | "" => Value::Null,
+                _ => text
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .or_else(|_| text.parse::<f64>().map(Value::from))
+                    .unwrap_or_else(|_| Value::String(text.to_string())),
+            }
+        }
+        Node::Sequence(items) => Value::Array(items.iter().map(to_json).collect()),
+        Node::Mapping(mapping) => Value::Object(
+            mapping.iter().map(|(key, value)| (key.as_str().to_string(), to_json(value))).collect(),
+        ),
+    }
+}

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use kefu::brain::Brain;
 use kefu::config::Config;
-use kefu::dialog::{Decision, DialogState, Policy, respond};
+use kefu::dialog::{Decision, DialogState, respond};
 use kefu::matcher::{Candidate, FEATURE_NAMES};
 
 #[derive(Serialize)]
@@ -26,6 +26,8 @@ struct Explanation<'a> {
 
 #[derive(Serialize)]
 struct CandidateExplanation<'a> {
+    /// `entry` or `flow`.
+    kind: &'static str,
     entry: &'a str,
     question: &'a str,
     confidence: f32,
@@ -43,8 +45,7 @@ pub fn run(config: &Config, question: &str, json: bool, out: &mut dyn Write) -> 
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };
-    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog };
-    let outcome = respond(&brain, policy, &DialogState::default(), question)?;
+    let outcome = respond(&brain, super::policy(config), &DialogState::default(), question, super::now())?;
     let ranking = match outcome.ranking {
         Some(ranking) => ranking,
         None => brain.matcher.rank(question)?,
@@ -78,7 +79,7 @@ fn explain<'a>(
     candidate: &Candidate,
     query_words: &'a [String],
 ) -> CandidateExplanation<'a> {
-    let entry = brain.entry(candidate);
+    let target = brain.target(candidate);
     let phrasing_words =
         brain.matcher.phrasing_analysis(candidate.phrasing).map(|a| a.words.as_slice()).unwrap_or(&[]);
     let features = FEATURE_NAMES
@@ -89,8 +90,12 @@ fn explain<'a>(
         })
         .collect();
     CandidateExplanation {
-        entry: &entry.id.0,
-        question: &entry.question,
+        kind: match target {
+            kefu::brain::Target::Entry(_) => "entry",
+            kefu::brain::Target::Flow(_) => "flow",
+        },
+        entry: target.id(),
+        question: target.title(),
         confidence: candidate.confidence,
         score: candidate.score,
         margin: candidate.margin,

@@ -1,24 +1,36 @@
-//! `kefu chat`: a terminal conversation with the bot, one message per input line.
+//! `kefu chat`: a terminal conversation with the bot, one message per input line, flows and
+//! webhooks included (real ones, or stubbed from a file with `--webhook-stub`).
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use kefu::config::Config;
-use kefu::dialog::{Action, DialogState, Policy, respond};
+use kefu::dialog::{Action, DialogState, converse};
+use kefu::scenarios::load_stub_file;
+use kefu::webhooks::WebhookClient;
 
 /// Runs the conversation until end of input.
-pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Config, webhook_stub: Option<&Path>, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let brain = match super::load_brain(config)? {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };
-    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog };
+    let mut stubs = match webhook_stub.map(load_stub_file).transpose() {
+        Ok(stubs) => stubs,
+        Err(diagnostics) => {
+            diagnostics.iter().for_each(|d| eprintln!("{d}"));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let client = WebhookClient::new(config.webhooks.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
+        let (entries, flows) = (brain.knowledge.entries.len(), brain.flows.flows.len());
         writeln!(
             out,
-            "kefu chat — {} entries loaded; type a question, Ctrl-D to quit",
-            brain.knowledge.entries.len()
+            "kefu chat — {entries} entries and {flows} flows loaded; type a question, Ctrl-D to quit"
         )?;
     }
     let mut state = DialogState::default();
@@ -33,11 +45,17 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let outcome = respond(&brain, policy, &state, &line)?;
-        for text in reply_lines(&outcome.actions) {
+        let exchange =
+            converse(&brain, super::policy(config), &state, &line, super::now(), |webhook, payload| {
+                match stubs.as_mut() {
+                    Some(stubs) => stubs.call(webhook),
+                    None => runtime.block_on(client.call(webhook, payload, "terminal")),
+                }
+            })?;
+        for text in reply_lines(&exchange.actions) {
             writeln!(out, "客服: {text}")?;
         }
-        state = outcome.state;
+        state = exchange.state;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -46,11 +64,12 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 pub fn reply_lines(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
-        .map(|action| match action {
-            Action::Reply { reply } => reply.summary(),
+        .filter_map(|action| match action {
+            Action::Reply { reply } => Some(reply.summary()),
             Action::Handoff { reason } => {
-                format!("[转人工: {}]", serde_json::to_string(reason).unwrap_or_default())
+                Some(format!("[转人工: {}]", serde_json::to_string(reason).unwrap_or_default()))
             }
+            Action::CallWebhook { .. } => None,
         })
         .collect()
 }

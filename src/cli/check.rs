@@ -15,12 +15,14 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         brain.knowledge.entries.iter().map(|entry| entry.location.file.clone()).collect();
     writeln!(
         out,
-        "ok: {} entries, {} phrasings in {} files ({}); {} synonym groups",
+        "ok: {} entries in {} files ({}), {} synonym groups; {} flows ({}); {} phrasings indexed",
         brain.knowledge.entries.len(),
-        brain.matcher.phrasing_count(),
         files.len(),
         config.knowledge_dir.display(),
         brain.knowledge.synonym_groups.len(),
+        brain.flows.flows.len(),
+        config.flows_dir.display(),
+        brain.matcher.phrasing_count(),
     )?;
     Ok(ExitCode::SUCCESS)
 }

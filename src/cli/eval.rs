@@ -57,9 +57,13 @@ pub fn run(config: &Config, args: &EvalArgs, out: &mut dyn Write) -> anyhow::Res
             Err(code) => return Ok(code),
         },
     };
-    let mut queries = load_queries(&args.queries, &brain.knowledge)?;
+    let mut queries = load_queries(&args.queries, |id| brain.target_by_id(id).is_some())?;
     let subset = match &args.subset {
-        Some(path) => Some(relabel_subset(&mut queries, load_queries(path, &brain.knowledge)?, path)?),
+        Some(path) => Some(relabel_subset(
+            &mut queries,
+            load_queries(path, |id| brain.target_by_id(id).is_some())?,
+            path,
+        )?),
         None => None,
     };
     let thresholds = &config.matcher;

@@ -4,6 +4,7 @@ pub mod ask;
 pub mod chat;
 pub mod check;
 pub mod eval;
+pub mod test;
 
 use std::process::ExitCode;
 
@@ -12,7 +13,8 @@ use kefu::config::Config;
 
 /// Loads the brain, or prints every operator error and returns the exit code to use.
 pub fn load_brain(config: &Config) -> anyhow::Result<Result<Brain, ExitCode>> {
-    match Brain::load(&config.knowledge_dir, &config.flows_dir, config.matcher.model.clone()) {
+    let webhooks = config.webhooks.keys().cloned().collect();
+    match Brain::load(&config.knowledge_dir, &config.flows_dir, &webhooks, config.matcher.model.clone()) {
         Ok(brain) => Ok(Ok(brain)),
         Err(BrainError::Invalid(diagnostics)) => {
             for diagnostic in &diagnostics {
@@ -23,4 +25,14 @@ pub fn load_brain(config: &Config) -> anyhow::Result<Result<Brain, ExitCode>> {
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The policy the configuration sets.
+pub fn policy(config: &Config) -> kefu::dialog::Policy<'_> {
+    kefu::dialog::Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows }
+}
+
+/// The current time in unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }

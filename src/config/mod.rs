@@ -3,7 +3,7 @@
 //! The environment is passed in as a map so tests need no process state; the documented
 //! example printed by `kefu default-config` is the same file the defaults are read from.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -68,6 +68,11 @@ pub struct Config {
     pub matcher: MatcherConfig,
     /// Conversation policy and the bot's fixed lines.
     pub dialog: DialogConfig,
+    /// How running flows behave.
+    pub flows: FlowsConfig,
+    /// Operator webhooks flows may call, by name.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, WebhookConfig>,
 }
 
 /// When to answer, clarify or fall back.
@@ -103,6 +108,54 @@ pub struct DialogConfig {
     pub clarify_intro: String,
 }
 
+/// How running flows behave.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowsConfig {
+    /// A flow left this long without an answer is dropped.
+    pub idle_timeout_secs: u64,
+    /// A message that is one of these leaves the running flow.
+    pub cancel_phrases: Vec<String>,
+    /// Said when a flow is cancelled.
+    pub cancel_reply: String,
+    /// Said before repeating a flow's question after answering an interruption.
+    pub resume_intro: String,
+    /// Said when a webhook fails and the flow declares no error path (then: hand-off).
+    pub webhook_error_reply: String,
+    /// Said when a message arrives while a webhook call is still running.
+    pub busy_reply: String,
+}
+
+/// An operator webhook: an HTTPS endpoint of the shop's own systems.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where the JSON POST goes.
+    pub url: String,
+    /// Key of the HMAC-SHA256 body signature (`KEFU_WEBHOOK_<NAME>_SECRET` overrides it).
+    #[serde(default)]
+    pub secret: String,
+    /// How long to wait for the reply.
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_webhook_timeout() -> u64 {
+    3000
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    /// The secret never appears in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = if self.secret.is_empty() { "(none)" } else { "(redacted)" };
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .field("secret", &secret)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
 /// A config file as written: every setting optional, layered over the defaults.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +166,21 @@ struct ConfigLayer {
     matcher: MatcherLayer,
     #[serde(default)]
     dialog: DialogLayer,
+    #[serde(default)]
+    flows: FlowsLayer,
+    #[serde(default)]
+    webhooks: Option<BTreeMap<String, WebhookConfig>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowsLayer {
+    idle_timeout_secs: Option<u64>,
+    cancel_phrases: Option<Vec<String>>,
+    cancel_reply: Option<String>,
+    resume_intro: Option<String>,
+    webhook_error_reply: Option<String>,
+    busy_reply: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,7 +234,7 @@ impl Config {
                 message: error.message().to_string(),
             }
         })?;
-        let ConfigLayer { knowledge_dir, flows_dir, matcher, dialog } = layer;
+        let ConfigLayer { knowledge_dir, flows_dir, matcher, dialog, flows, webhooks } = layer;
         set(&mut self.knowledge_dir, knowledge_dir);
         set(&mut self.flows_dir, flows_dir);
         set(&mut self.matcher.answer_threshold, matcher.answer_threshold);
@@ -179,6 +247,14 @@ impl Config {
         set(&mut self.dialog.fallback_reply, dialog.fallback_reply);
         set(&mut self.dialog.handoff_reply, dialog.handoff_reply);
         set(&mut self.dialog.clarify_intro, dialog.clarify_intro);
+        set(&mut self.flows.idle_timeout_secs, flows.idle_timeout_secs);
+        set(&mut self.flows.cancel_phrases, flows.cancel_phrases);
+        set(&mut self.flows.cancel_reply, flows.cancel_reply);
+        set(&mut self.flows.resume_intro, flows.resume_intro);
+        set(&mut self.flows.webhook_error_reply, flows.webhook_error_reply);
+        set(&mut self.flows.busy_reply, flows.busy_reply);
+        // Webhooks merge by name: a file adds its own and re-points the sample ones.
+        self.webhooks.extend(webhooks.unwrap_or_default());
         Ok(())
     }
 
@@ -189,6 +265,10 @@ impl Config {
         set(&mut self.matcher.ambiguity_margin, env_value(env, "KEFU_AMBIGUITY_MARGIN")?);
         set(&mut self.matcher.suggest_threshold, env_value(env, "KEFU_SUGGEST_THRESHOLD")?);
         set(&mut self.dialog.handoff_after_fallbacks, env_value(env, "KEFU_HANDOFF_AFTER_FALLBACKS")?);
+        for (name, webhook) in &mut self.webhooks {
+            let variable = format!("KEFU_WEBHOOK_{}_SECRET", name.to_uppercase().replace('-', "_"));
+            set(&mut webhook.secret, env.get(&variable).cloned());
+        }
         Ok(())
     }
 

@@ -1,114 +1,41 @@
-//! The answering policy: answer, clarify, fall back or hand off.
+//! The answering policy: answer, clarify, fall back or hand off — and start flows.
 
-use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::choice::{parse_choice, rejects_choices};
-use crate::brain::Brain;
+use super::flow_turns::{continue_flow, start_flow};
+use super::types::{Action, Decision, DialogState, HandoffReason, Outcome, Policy};
+use crate::brain::{Brain, Target};
 use crate::config::{DialogConfig, MatcherConfig};
-use crate::knowledge::{Entry, EntryId, Reply};
+use crate::flows::Flow;
+use crate::knowledge::{Entry, Reply};
 use crate::matcher::{Candidate, Ranking, RetrievalError};
 use crate::text::normalize;
 
-/// What the core remembers between two messages of a conversation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DialogState {
-    /// Fallbacks in a row; reset by any answer.
-    pub consecutive_fallbacks: u32,
-    /// The entries offered as numbered choices in the last reply.
-    pub pending_choices: Vec<EntryId>,
-    /// Answers given so far (rotates answer variants).
-    pub answers_given: u64,
-}
-
-/// Why a conversation goes to a human.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
-pub enum HandoffReason {
-    /// The customer asked for a human.
-    Requested,
-    /// The bot fell back too many times in a row.
-    RepeatedFallbacks,
-    /// The matched entry's topic always needs a human.
-    EntryNeedsHuman(EntryId),
-}
-
-/// What the bot decided for one message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "decision")]
-pub enum Decision {
-    /// Answered with an entry; `confidence` is absent when the customer picked it.
-    Answer {
-        /// The entry.
-        entry: EntryId,
-        /// The matcher's confidence.
-        confidence: Option<f32>,
-    },
-    /// Offered numbered choices.
-    Clarify {
-        /// The entries offered.
-        entries: Vec<EntryId>,
-    },
-    /// Did not understand.
-    Fallback,
-    /// Handed the conversation to a human.
-    Handoff {
-        /// Why.
-        reason: HandoffReason,
-    },
-}
-
-/// Something the caller must do.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
-pub enum Action {
-    /// Send a message to the customer.
-    Reply {
-        /// The message.
-        reply: Reply,
-    },
-    /// Put the conversation in the human queue.
-    Handoff {
-        /// Why.
-        reason: HandoffReason,
-    },
-}
-
-/// The result of one step.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// The state to store.
-    pub state: DialogState,
-    /// The decision, for logs and review.
-    pub decision: Decision,
-    /// What to do, in order.
-    pub actions: Vec<Action>,
-    /// The ranking behind the decision (absent for picks and explicit requests).
-    pub ranking: Option<Ranking>,
-}
-
-/// The thresholds and lines the policy follows.
-#[derive(Debug, Clone, Copy)]
-pub struct Policy<'a> {
-    /// Confidence thresholds.
-    pub matcher: &'a MatcherConfig,
-    /// Fallback rules and fixed lines.
-    pub dialog: &'a DialogConfig,
-}
-
-/// Decides how to answer `message` given the conversation's `state`.
+/// Decides how to answer `message` given the conversation's `state`; `now` is the current
+/// time in unix seconds (the core reads no clock).
 pub fn respond(
     brain: &Brain,
     policy: Policy<'_>,
     state: &DialogState,
     message: &str,
+    now: i64,
 ) -> Result<Outcome, RetrievalError> {
     let mut next = DialogState { pending_choices: Vec::new(), ..state.clone() };
     if asks_for_human(message, policy.dialog) {
         next.consecutive_fallbacks = 0;
+        next.flow = None;
         return Ok(handoff(next, HandoffReason::Requested, policy, None));
     }
-    if let Some(entry) = picked_entry(brain, state, message) {
-        return Ok(answer(next, entry, None, None));
+    if let Some(flow_state) = next.flow.take() {
+        let idle = now.saturating_sub(flow_state.updated_at) > policy.flows.idle_timeout_secs as i64;
+        // A flow removed by a reload, or left idle too long, is dropped: the message starts afresh.
+        if let Some(flow) = brain.flows.get(&flow_state.flow).filter(|_| !idle) {
+            return continue_flow(brain, policy, next, flow, flow_state, message, now);
+        }
+    }
+    if let Some(picked) = picked_target(brain, state, message) {
+        return Ok(act_on(brain, policy, next, picked, None, message, now));
     }
     if !state.pending_choices.is_empty() && rejects_choices(message) {
         // None of the offered entries fits: as good as not understood.
@@ -118,15 +45,67 @@ pub fn respond(
     Ok(match decide(&ranking.candidates, policy.matcher) {
         Verdict::Answer(index) => {
             let best = &ranking.candidates[index];
-            let (entry, confidence) = (brain.entry(best), Some(best.confidence));
-            answer(next, entry, confidence, Some(ranking.clone()))
+            let confident = Some((best.confidence, ranking.clone()));
+            act_on(brain, policy, next, brain.target(best), confident, message, now)
         }
         Verdict::Clarify(indices) => {
-            let offered: Vec<&Entry> = indices.iter().map(|&i| brain.entry(&ranking.candidates[i])).collect();
+            let mut offered: Vec<Target<'_>> = Vec::new();
+            for target in
+                indices.iter().map(|&i| effective_target(brain, brain.target(&ranking.candidates[i])))
+            {
+                if !offered.iter().any(|o| o.id() == target.id()) {
+                    offered.push(target);
+                }
+            }
             clarify(next, &offered, policy, ranking)
         }
         Verdict::Fallback => fallback(next, policy, Some(ranking)),
     })
+}
+
+/// Answers with an entry, or starts the flow that answers it.
+fn act_on(
+    brain: &Brain,
+    policy: Policy<'_>,
+    state: DialogState,
+    target: Target<'_>,
+    matched: Option<(f32, Ranking)>,
+    message: &str,
+    now: i64,
+) -> Outcome {
+    let (confidence, ranking) = matched.map_or((None, None), |(c, r)| (Some(c), Some(r)));
+    match target {
+        Target::Flow(flow) => start_flow(policy, state, flow, trigger_values(flow, message), now, ranking),
+        Target::Entry(entry) => match brain.linked_flow(entry) {
+            Some(flow) => start_flow(policy, state, flow, trigger_values(flow, message), now, ranking),
+            None => answer(state, entry, confidence, ranking),
+        },
+    }
+}
+
+/// What choosing a target leads to: an entry answered by a flow is offered as that flow, so
+/// the same flow is not offered twice.
+fn effective_target<'b>(brain: &'b Brain, target: Target<'b>) -> Target<'b> {
+    match target {
+        Target::Entry(entry) => brain.linked_flow(entry).map_or(target, Target::Flow),
+        Target::Flow(_) => target,
+    }
+}
+
+/// Slot values a flow's trigger patterns capture from the message (named groups).
+fn trigger_values(flow: &Flow, message: &str) -> Map<String, Value> {
+    let mut values = Map::new();
+    for pattern in &flow.patterns {
+        let Some(captures) = pattern.captures(message) else { continue };
+        for name in pattern.capture_names().flatten() {
+            let captured = captures.name(name).map(|m| m.as_str());
+            let accepted = captured.and_then(|text| flow.slots.get(name)?.kind.extract(text));
+            if let Some(value) = accepted {
+                values.entry(name.to_string()).or_insert(Value::String(value));
+            }
+        }
+    }
+    values
 }
 
 /// The matcher-level verdict on a ranking, before conversation rules apply.
@@ -163,6 +142,7 @@ pub fn decide(candidates: &[Candidate], thresholds: &MatcherConfig) -> Verdict {
     Verdict::Fallback
 }
 
+/// True when the message contains one of the phrases asking for a human.
 fn asks_for_human(message: &str, dialog: &DialogConfig) -> bool {
     let normalized = normalize(message).replace(' ', "");
     !normalized.is_empty()
@@ -172,13 +152,15 @@ fn asks_for_human(message: &str, dialog: &DialogConfig) -> bool {
         })
 }
 
-fn picked_entry<'b>(brain: &'b Brain, state: &DialogState, message: &str) -> Option<&'b Entry> {
+fn picked_target<'b>(brain: &'b Brain, state: &DialogState, message: &str) -> Option<Target<'b>> {
     let choice = parse_choice(message)?;
     let id = state.pending_choices.get(choice.checked_sub(1)?)?;
-    brain.knowledge.entry(&id.0)
+    brain.target_by_id(id)
 }
 
-fn answer(
+/// Answers with an entry: one of its variants, its attachments, and a hand-off when the
+/// topic always needs a human.
+pub(super) fn answer(
     mut state: DialogState,
     entry: &Entry,
     confidence: Option<f32>,
@@ -190,19 +172,19 @@ fn answer(
     let mut actions = vec![Action::Reply { reply }];
     actions.extend(entry.attachments.iter().map(|reply| Action::Reply { reply: reply.clone() }));
     if entry.handoff {
-        actions.push(Action::Handoff { reason: HandoffReason::EntryNeedsHuman(entry.id.clone()) });
+        actions.push(Action::Handoff { reason: HandoffReason::EntryNeedsHuman { entry: entry.id.clone() } });
     }
     Outcome { state, decision: Decision::Answer { entry: entry.id.clone(), confidence }, actions, ranking }
 }
 
-fn clarify(mut state: DialogState, offered: &[&Entry], policy: Policy<'_>, ranking: Ranking) -> Outcome {
+fn clarify(mut state: DialogState, offered: &[Target<'_>], policy: Policy<'_>, ranking: Ranking) -> Outcome {
     let mut text = policy.dialog.clarify_intro.clone();
-    for (number, entry) in offered.iter().enumerate() {
-        text.push_str(&format!("\n{}. {}", number + 1, entry.question));
+    for (number, target) in offered.iter().enumerate() {
+        text.push_str(&format!("\n{}. {}", number + 1, target.title()));
     }
-    state.pending_choices = offered.iter().map(|entry| entry.id.clone()).collect();
+    state.pending_choices = offered.iter().map(|target| target.id().to_string()).collect();
     state.consecutive_fallbacks = 0;
-    let decision = Decision::Clarify { entries: state.pending_choices.clone() };
+    let decision = Decision::Clarify { options: state.pending_choices.clone() };
     Outcome {
         state,
         decision,
@@ -221,7 +203,8 @@ fn fallback(mut state: DialogState, policy: Policy<'_>, ranking: Option<Ranking>
     Outcome { state, decision: Decision::Fallback, actions: vec![Action::Reply { reply }], ranking }
 }
 
-fn handoff(
+/// Hands off: the hand-off line, then the hand-off itself.
+pub(super) fn handoff(
     state: DialogState,
     reason: HandoffReason,
     policy: Policy<'_>,

@@ -45,8 +45,9 @@ fn dialog() -> DialogConfig {
 }
 
 fn step(brain: &Brain, matcher: &MatcherConfig, state: &DialogState, message: &str) -> Outcome {
-    let dialog = dialog();
-    respond(brain, Policy { matcher, dialog: &dialog }, state, message).unwrap()
+    let config = Config::default();
+    respond(brain, Policy { matcher, dialog: &config.dialog, flows: &config.flows }, state, message, 0)
+        .unwrap()
 }
 
 fn texts(outcome: &Outcome) -> Vec<String> {
@@ -55,7 +56,7 @@ fn texts(outcome: &Outcome) -> Vec<String> {
         .iter()
         .filter_map(|action| match action {
             Action::Reply { reply } => Some(reply.summary()),
-            Action::Handoff { .. } => None,
+            Action::Handoff { .. } | Action::CallWebhook { .. } => None,
         })
         .collect()
 }
@@ -106,9 +107,9 @@ fn an_uncertain_match_offers_numbered_choices_and_a_number_picks_one() {
     let brain = brain();
     let unsure = thresholds(1.0, 0.0);
     let offered = step(&brain, &unsure, &DialogState::default(), "地址填错了");
-    let Decision::Clarify { entries } = &offered.decision else { panic!("{:?}", offered.decision) };
-    assert_eq!(entries[0].0, "address");
-    assert!(entries.len() <= 3);
+    let Decision::Clarify { options } = &offered.decision else { panic!("{:?}", offered.decision) };
+    assert_eq!(options[0], "address");
+    assert!(options.len() <= 3);
     let text = &texts(&offered)[0];
     assert!(text.starts_with(&dialog().clarify_intro) && text.contains("\n1. 怎么修改收货地址"), "{text}");
     let picked = step(&brain, &unsure, &offered.state, "1");
@@ -133,7 +134,7 @@ fn a_small_lead_over_the_runner_up_is_not_enough_to_answer() {
 #[test]
 fn an_entry_that_needs_a_human_answers_then_hands_off() {
     let outcome = step(&brain(), &thresholds(0.0, 0.0), &DialogState::default(), "我要投诉你们");
-    let reason = HandoffReason::EntryNeedsHuman(EntryId("complaint".into()));
+    let reason = HandoffReason::EntryNeedsHuman { entry: EntryId("complaint".into()) };
     assert_eq!(outcome.actions.last(), Some(&Action::Handoff { reason }));
     assert_eq!(texts(&outcome), vec!["非常抱歉，马上为您转接专员处理。"]);
 }

@@ -73,8 +73,9 @@ fn read_lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<(usize, T
         .collect()
 }
 
-/// Reads labelled questions; `acceptable_ids`, when present, lists every right entry.
-pub fn load_queries(path: &Path, knowledge: &Knowledge) -> Result<Vec<LabeledQuery>, EvalDataError> {
+/// Reads labelled questions; `acceptable_ids`, when present, lists every right entry;
+/// `exists` tells whether an id names an entry (or a flow).
+pub fn load_queries(path: &Path, exists: impl Fn(&str) -> bool) -> Result<Vec<LabeledQuery>, EvalDataError> {
     let mut queries = Vec::new();
     for (line, item) in read_lines::<QueryLine>(path)? {
         let right = match (item.acceptable_ids, item.expected_id) {
@@ -82,7 +83,7 @@ pub fn load_queries(path: &Path, knowledge: &Knowledge) -> Result<Vec<LabeledQue
             (_, Some(id)) => vec![id],
             _ => Vec::new(),
         };
-        if let Some(unknown) = right.iter().find(|id| knowledge.entry(id).is_none()) {
+        if let Some(unknown) = right.iter().find(|id| !exists(id)) {
             let message = format!("entry `{unknown}` is not in the knowledge");
             return Err(EvalDataError::Line { path: path.into(), line, message });
         }

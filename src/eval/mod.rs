@@ -83,13 +83,13 @@ pub fn fit(
 }
 
 fn right_targets(brain: &Brain, query: &LabeledQuery) -> Vec<usize> {
-    brain
-        .knowledge
-        .entries
-        .iter()
+    let entries = brain.knowledge.entries.iter().map(|entry| entry.id.0.as_str());
+    let flows = brain.flows.flows.iter().map(|flow| flow.id.as_str());
+    entries
+        .chain(flows)
         .enumerate()
-        .filter(|(_, entry)| query.right.contains(&entry.id.0))
-        .map(|(index, _)| index)
+        .filter(|(_, id)| query.right.iter().any(|r| r == id))
+        .map(|(i, _)| i)
         .collect()
 }
 
@@ -99,7 +99,7 @@ fn outcome(
     candidates: &[Candidate],
     thresholds: &MatcherConfig,
 ) -> QueryOutcome {
-    let is_right = |candidate: &Candidate| query.right.contains(&brain.entry(candidate).id.0);
+    let is_right = |candidate: &Candidate| query.right.iter().any(|id| id == brain.target(candidate).id());
     let verdict = match decide(candidates, thresholds) {
         Verdict::Answer(_) => VerdictKind::Answer,
         Verdict::Clarify(offered) => {
@@ -111,6 +111,6 @@ fn outcome(
         in_knowledge: !query.right.is_empty(),
         candidates: candidates.iter().map(|c| (c.confidence, is_right(c))).collect(),
         verdict,
-        top_entry: candidates.first().map(|c| brain.entry(c).id.0.clone()),
+        top_entry: candidates.first().map(|c| brain.target(c).id().to_string()),
     }
 }

@@ -38,6 +38,13 @@ pub fn question_classes(text: &str) -> u8 {
         .fold(0, |bits, (class, _)| bits | (1 << class))
 }
 
+/// True when `text` reads as a question: a question word, or a question particle or mark
+/// at its end.
+pub fn is_question(text: &str) -> bool {
+    let end = text.trim_end();
+    question_classes(end) != 0 || ["?", "？", "吗", "么", "呢", "不"].iter().any(|mark| end.ends_with(mark))
+}
+
 /// True when `text` contains a negation.
 pub fn has_negation(text: &str) -> bool {
     NEGATIONS.iter().any(|word| text.contains(word))
@@ -52,6 +59,15 @@ mod tests {
         assert_ne!(question_classes("怎么退款"), question_classes("为什么退款"));
         assert_eq!(question_classes("如何退款"), question_classes("咋退款"));
         assert_eq!(question_classes("退款"), 0);
+    }
+
+    #[test]
+    fn questions_are_told_from_statements() {
+        assert!(is_question("运费怎么算"));
+        assert!(is_question("能退吗"));
+        assert!(is_question("发票开了没？"));
+        assert!(!is_question("江苏省南京市玄武区珠江路88号 王五"));
+        assert!(!is_question("上次的问题一直没人跟进"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ use serde::Serialize;
 pub use analysis::Analysis;
 pub use features::{FEATURE_COUNT, FEATURE_NAMES, PairFeatures, RANK_FEATURE_COUNT};
 pub use fit::{TrainingQuery, fit_model};
+pub use lexicon::is_question;
 pub use model::{CONFIDENCE_FEATURE_COUNT, CONFIDENCE_FEATURE_NAMES, ScoringModel, confidence_features};
 pub use retrieval::RetrievalError;
 
@@ -227,6 +228,11 @@ impl Matcher {
     /// model-independent half of [`Matcher::rank`], also used to fit models.
     pub fn score_phrasings(&self, message: &str) -> Result<ScoredPhrasings, RetrievalError> {
         let query = Analysis::new(message, &self.segmenter);
+        // Without a letter or a Chinese character ("3", "123456", "？？") there is no question
+        // to match; bare digits would otherwise resemble any phrasing with those digits.
+        if !query.chars.iter().any(|c| c.is_alphabetic()) {
+            return Ok(ScoredPhrasings { query, phrasings: Vec::new() });
+        }
         let found = self.index.search(&query, RETRIEVED_PER_FIELD)?;
         let context = QueryContext::new(&query, &self.stats, |w| self.segmenter.background_frequency(w));
         let mut entry_scores: HashMap<usize, f32> = HashMap::new();

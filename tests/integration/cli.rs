@@ -64,8 +64,9 @@ fn check_reports_every_error_with_its_position_and_exits_1() {
         "{errors}"
     );
     // Files are read in name order, so the later file's entry is the duplicate.
+    let line = text.lines().position(|l| l == "  - id: refunds-arrival-time").unwrap() + 1;
     let duplicate = format!(
-        "{prefix}/refunds.yaml:20:9: duplicate entry id `refunds-arrival-time` (first defined at {prefix}/extra.yaml:3:9)"
+        "{prefix}/refunds.yaml:{line}:9: duplicate entry id `refunds-arrival-time` (first defined at {prefix}/extra.yaml:3:9)"
     );
     assert!(errors.contains(&duplicate), "{errors}");
     assert!(errors.contains("2 error(s)"), "{errors}");
@@ -167,4 +168,76 @@ fn eval_reports_a_missing_entry_with_its_line() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn kefu_test_runs_the_shipped_conversation_tests() {
+    let output = run(&mut kefu(&["test"]));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}{}", stderr(&output));
+    assert!(text.contains(" 0 failed"), "{text}");
+}
+
+#[test]
+fn a_failing_conversation_test_shows_what_differed_and_exits_1() {
+    let flows = tempfile::tempdir().unwrap();
+    std::fs::create_dir(flows.path().join("tests")).unwrap();
+    let test = "version: 1\ntests:\n  - name: 运费\n    turns:\n      - user: 运费怎么算\n        bot_contains: 免费送到月球\n";
+    std::fs::write(flows.path().join("tests/fee.yaml"), test).unwrap();
+    let knowledge = tempfile::tempdir().unwrap();
+    std::fs::write(
+        knowledge.path().join("a.yaml"),
+        "version: 1\nentries:\n  - id: fee\n    question: 运费怎么算\n    answer: 满 99 元包邮。\n",
+    )
+    .unwrap();
+    let output =
+        run(kefu(&["test"]).arg("--flows").arg(flows.path()).arg("--knowledge").arg(knowledge.path()));
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("FAIL  运费"), "{text}");
+    assert!(text.contains("expected the reply to contain \"免费送到月球\""), "{text}");
+    assert!(text.contains("|   满 99 元包邮。"), "{text}");
+    assert!(text.contains("1 tests, 0 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn check_reports_flow_errors_with_the_flow_id() {
+    let flows = tempfile::tempdir().unwrap();
+    let flow = "version: 1\nid: broken\nsteps:\n  - ask: order_no\n  - call: nowhere\n";
+    std::fs::write(flows.path().join("broken.yaml"), flow).unwrap();
+    let output = run(kefu(&["check"]).arg("--flows").arg(flows.path()));
+    assert_eq!(output.status.code(), Some(1));
+    let errors = stderr(&output);
+    let file = flows.path().join("broken.yaml").display().to_string();
+    assert!(
+        errors.contains(&format!("{file}:4:10: flow `broken`: `ask: order_no` names no slot of this flow")),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(&format!("{file}:5:11: flow `broken`: webhook `nowhere` is not configured")),
+        "{errors}"
+    );
+}
+
+#[test]
+fn chat_runs_a_flow_with_stubbed_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let stubs = dir.path().join("stubs.yaml");
+    std::fs::write(
+        &stubs,
+        "order_lookup:\n  reply: {found: true, status: shipped, courier: 顺丰, tracking_no: SF1234567890}\n",
+    )
+    .unwrap();
+    let mut child = kefu(&["chat", "--webhook-stub"])
+        .arg(&stubs)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all("帮我查一下 DD2024111900123 到哪了\n".as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("SF1234567890"), "{}", stdout(&output));
 }

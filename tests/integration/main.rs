@@ -1,3 +1,5 @@
 //! Integration tests: the real `kefu` binary and, later, the real server on 127.0.0.1:0.
 
 mod cli;
+mod fake_backend;
+mod webhooks;

@@ -19,8 +19,8 @@ use crate::text::normalize;
 pub struct KnowledgeSource {
     /// The knowledge folder.
     pub dir: PathBuf,
-    /// Ids of the flows that exist, for checking `flow:` links.
-    pub flow_ids: HashSet<String>,
+    /// Ids of the flows that exist, for checking `flow:` links (`None`: not checked).
+    pub flow_ids: Option<HashSet<String>>,
 }
 
 /// An entry with the positions the cross-file checks point at.
@@ -316,19 +316,19 @@ fn cross_file_checks(located: &[LocatedEntry], source: &KnowledgeSource) -> Vec<
                 }
             }
         }
-        if let (Some(flow), Some(location)) = (&item.entry.flow, &item.flow_location)
-            && !source.flow_ids.contains(flow)
+        if let (Some(flow), Some(location), Some(flow_ids)) =
+            (&item.entry.flow, &item.flow_location, &source.flow_ids)
+            && !flow_ids.contains(flow)
         {
-            let message =
-                format!("entry `{id}`: flow `{flow}` does not exist in {}", source_flows_hint(source));
+            let message = format!("entry `{id}`: flow `{flow}` does not exist in {}", flows_hint(flow_ids));
             diagnostics.push(Diagnostic::new(location.clone(), message));
         }
     }
     diagnostics
 }
 
-fn source_flows_hint(source: &KnowledgeSource) -> String {
-    let mut known: Vec<&str> = source.flow_ids.iter().map(String::as_str).collect();
+fn flows_hint(flow_ids: &HashSet<String>) -> String {
+    let mut known: Vec<&str> = flow_ids.iter().map(String::as_str).collect();
     known.sort_unstable();
     if known.is_empty() {
         "the flows folder (no flows are defined)".to_string()

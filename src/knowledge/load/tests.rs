@@ -13,7 +13,7 @@ fn errors_of(files: &[(&str, &str)], flows: &[&str]) -> Vec<String> {
     let dir = write_dir(files);
     let source = KnowledgeSource {
         dir: dir.path().to_path_buf(),
-        flow_ids: flows.iter().map(|f| f.to_string()).collect(),
+        flow_ids: Some(flows.iter().map(|f| f.to_string()).collect()),
     };
     let prefix = format!("{}/", dir.path().display());
     match load_knowledge(&source) {
@@ -46,7 +46,8 @@ entries:
 #[test]
 fn a_valid_file_loads_every_field() {
     let dir = write_dir(&[("shipping.yaml", GOOD)]);
-    let source = KnowledgeSource { dir: dir.path().into(), flow_ids: ["order-status".to_string()].into() };
+    let source =
+        KnowledgeSource { dir: dir.path().into(), flow_ids: Some(["order-status".to_string()].into()) };
     let knowledge = load_knowledge(&source).unwrap();
     assert_eq!(knowledge.entries.len(), 2);
     let first = &knowledge.entries[0];
@@ -168,7 +169,8 @@ fn synonyms_file_is_loaded_with_the_entries() {
         ("shipping.yaml", GOOD),
         ("_synonyms.yaml", "version: 1\nsynonyms: [[发货, 寄出]]\nwords: [顺丰]\n"),
     ]);
-    let source = KnowledgeSource { dir: dir.path().into(), flow_ids: ["order-status".to_string()].into() };
+    let source =
+        KnowledgeSource { dir: dir.path().into(), flow_ids: Some(["order-status".to_string()].into()) };
     let knowledge = load_knowledge(&source).unwrap();
     assert_eq!(knowledge.synonym_groups, vec![vec!["发货".to_string(), "寄出".to_string()]]);
     assert_eq!(knowledge.segmenter_words().collect::<Vec<_>>(), vec!["顺丰", "发货"]);
