@@ -166,6 +166,25 @@ pub fn mapping_value<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     node.as_mapping().and_then(|mapping| mapping.get_node(key))
 }
 
+/// The `*.yaml` / `*.yml` files directly in `dir`, sorted by name (sub-folders are not read).
+pub fn yaml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The regex crate's multi-line error, reduced to its explanatory last line.
+pub fn regex_error_message(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let last = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or(&text);
+    last.trim().trim_start_matches("error: ").to_string()
+}
+
 /// A string with the position it was read from.
 pub type Positioned = Spanned<String>;
 

@@ -1,7 +1,7 @@
 //! Reading conversation test files, with every error positioned.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use marked_yaml::{Node, Spanned};
 use regex::Regex;
@@ -11,6 +11,7 @@ use super::stubs::{StubReply, parse_stubs};
 use crate::brain::Brain;
 use crate::operator_yaml::{
     Diagnostic, Location, deserialize_node, mapping_value, node_start, parse_document, sort_diagnostics,
+    yaml_files,
 };
 
 /// One conversation test.
@@ -123,7 +124,7 @@ impl OneOrMany {
 pub fn load_scenarios(dir: &Path, brain: &Brain) -> Result<Vec<Scenario>, Vec<Diagnostic>> {
     let mut scenarios = Vec::new();
     let mut diagnostics = Vec::new();
-    for file in test_files(dir) {
+    for file in yaml_files(dir).unwrap_or_default() {
         match std::fs::read_to_string(&file) {
             Ok(text) => match parse_file(&file, &text, brain) {
                 Ok(mut found) => scenarios.append(&mut found),
@@ -139,16 +140,6 @@ pub fn load_scenarios(dir: &Path, brain: &Brain) -> Result<Vec<Scenario>, Vec<Di
         sort_diagnostics(&mut diagnostics);
         Err(diagnostics)
     }
-}
-
-fn test_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> = read
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
-        .collect();
-    files.sort();
-    files
 }
 
 fn parse_file(file: &Path, text: &str, brain: &Brain) -> Result<Vec<Scenario>, Vec<Diagnostic>> {

@@ -1,7 +1,7 @@
 //! Reading `flows/*.yaml`: every flow, every step, every reference checked, all errors at once.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use marked_yaml::{Node, Span, Spanned};
 use regex::Regex;
@@ -11,7 +11,8 @@ use super::schema::{FlowDoc, SlotDoc, StepDoc};
 use super::slot_types::{DEFAULT_ORDER_NUMBER, SlotKind};
 use super::template::Template;
 use crate::operator_yaml::{
-    Diagnostic, Location, deserialize_node, mapping_value, parse_document, sort_diagnostics,
+    Diagnostic, Location, deserialize_node, mapping_value, parse_document, regex_error_message,
+    sort_diagnostics, yaml_files,
 };
 use crate::text::normalize;
 
@@ -21,7 +22,8 @@ pub fn load_flows(dir: &Path, webhooks: &HashSet<String>) -> Result<Flows, Vec<D
     let mut diagnostics = Vec::new();
     let mut flows: Vec<Flow> = Vec::new();
     let mut first_seen: HashMap<String, Location> = HashMap::new();
-    for file in flow_files(dir) {
+    // A missing folder means no flows; `tests/` and other sub-folders are not flows.
+    for file in yaml_files(dir).unwrap_or_default() {
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
             Err(error) => {
@@ -49,19 +51,6 @@ pub fn load_flows(dir: &Path, webhooks: &HashSet<String>) -> Result<Flows, Vec<D
         sort_diagnostics(&mut diagnostics);
         Err(diagnostics)
     }
-}
-
-/// The flow files directly in `dir` (not in sub-folders such as `tests/`), sorted.
-fn flow_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(read) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> = read
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 /// Parses and validates one flow file.
@@ -133,12 +122,9 @@ impl Checker<'_> {
     fn regex(&mut self, pattern: &Spanned<String>) -> Option<Regex> {
         Regex::new(pattern.as_str())
             .map_err(|error| {
-                let detail = error.to_string();
-                let last = detail.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(&detail).trim();
-                self.error(
-                    pattern.span(),
-                    format!("invalid regex `{}`: {}", pattern.as_str(), last.trim_start_matches("error: ")),
-                )
+                let message =
+                    format!("invalid regex `{}`: {}", pattern.as_str(), regex_error_message(&error));
+                self.error(pattern.span(), message)
             })
             .ok()
     }

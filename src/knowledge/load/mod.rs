@@ -10,7 +10,8 @@ use super::model::{Answer, Entry, EntryId, Knowledge, Reply};
 use super::schema::{EntryDoc, FileDoc, ReplyDoc};
 use super::synonyms::{SYNONYMS_FILE, SynonymsFile};
 use crate::operator_yaml::{
-    Diagnostic, Location, deserialize_node, mapping_value, node_start, parse_document, sort_diagnostics,
+    Diagnostic, Location, deserialize_node, mapping_value, node_start, parse_document, regex_error_message,
+    sort_diagnostics, yaml_files,
 };
 use crate::text::normalize;
 
@@ -32,7 +33,10 @@ struct LocatedEntry {
 
 /// Loads and validates every knowledge file in `source.dir`.
 pub fn load_knowledge(source: &KnowledgeSource) -> Result<Knowledge, Vec<Diagnostic>> {
-    let files = yaml_files(&source.dir).map_err(|diagnostic| vec![diagnostic])?;
+    let files = yaml_files(&source.dir).map_err(|error| {
+        let message = format!("cannot read the knowledge folder: {error}");
+        vec![Diagnostic::new(Location::file_start(&source.dir), message)]
+    })?;
     let mut diagnostics = Vec::new();
     let mut located = Vec::new();
     let mut knowledge = Knowledge::default();
@@ -82,20 +86,6 @@ pub fn load_knowledge(source: &KnowledgeSource) -> Result<Knowledge, Vec<Diagnos
 pub fn parse_knowledge_file(file: &Path, text: &str) -> (Vec<Entry>, Vec<Diagnostic>) {
     let (located, diagnostics) = parse_file(file, text);
     (located.into_iter().map(|l| l.entry).collect(), diagnostics)
-}
-
-fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
-    let read = std::fs::read_dir(dir).map_err(|error| {
-        Diagnostic::new(Location::file_start(dir), format!("cannot read the knowledge folder: {error}"))
-    })?;
-    let mut files: Vec<PathBuf> = read
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-        })
-        .collect();
-    files.sort();
-    Ok(files)
 }
 
 fn parse_file(file: &Path, text: &str) -> (Vec<LocatedEntry>, Vec<Diagnostic>) {
@@ -194,7 +184,7 @@ fn entry_from_doc(
             Ok(regex) => patterns.push(regex),
             Err(regex_error) => error(
                 pattern.span(),
-                format!("invalid regex `{}`: {}", pattern.as_str(), compact_regex_error(&regex_error)),
+                format!("invalid regex `{}`: {}", pattern.as_str(), regex_error_message(&regex_error)),
             ),
         }
     }
@@ -272,18 +262,6 @@ fn replies(
 
 fn is_web_url(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
-}
-
-/// The regex crate's multi-line message, reduced to its last (explanatory) line.
-fn compact_regex_error(error: &regex::Error) -> String {
-    let text = error.to_string();
-    text.lines()
-        .rev()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or(&text)
-        .trim()
-        .trim_start_matches("error: ")
-        .to_string()
 }
 
 fn cross_file_checks(located: &[LocatedEntry], source: &KnowledgeSource) -> Vec<Diagnostic> {
