@@ -9,5 +9,6 @@ pub mod knowledge;
 pub mod matcher;
 pub mod operator_yaml;
 pub mod scenarios;
+pub mod store;
 pub mod text;
 pub mod webhooks;

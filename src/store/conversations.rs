@@ -1,0 +1,166 @@
+//! Conversations: a customer's exchange with the bot or an agent, and its state.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Backend, Conversation, ConversationState, Store, StoreError, StoreTx, json, now_ms};
+
+macro_rules! conversation_columns {
+    () => {
+        "id, customer_id, channel, state, dialog_state, agent_id, agent_group, handoff_reason, queued_at, \
+         awaiting_rating, satisfaction, created_at, updated_at, closed_at"
+    };
+}
+
+fn conversation(row: &AnyRow) -> Result<Conversation, StoreError> {
+    let reason: Option<String> = row.try_get("handoff_reason")?;
+    Ok(Conversation {
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        channel: row.try_get("channel")?,
+        state: ConversationState::parse(&row.try_get::<String, _>("state")?),
+        dialog_state: json(&row.try_get::<String, _>("dialog_state")?, "dialog state")?,
+        agent_id: row.try_get("agent_id")?,
+        agent_group: row.try_get("agent_group")?,
+        handoff_reason: reason.map(|r| json(&r, "hand-off reason")).transpose()?,
+        queued_at: row.try_get("queued_at")?,
+        awaiting_rating: row.try_get::<i64, _>("awaiting_rating")? != 0,
+        satisfaction: row.try_get("satisfaction")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        closed_at: row.try_get("closed_at")?,
+    })
+}
+
+async fn find<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: i64,
+) -> Result<Option<Conversation>, StoreError> {
+    let row = sqlx::query(concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+    row.as_ref().map(conversation).transpose()
+}
+
+impl StoreTx<'_> {
+    /// The customer's current conversation: the latest one unless it is closed (and not
+    /// waiting for a rating), else a new one with the bot. On PostgreSQL the customer is
+    /// locked for the transaction, so replicas handle one customer's messages in turn.
+    pub async fn current_conversation(
+        &mut self,
+        customer_id: i64,
+        channel: &str,
+    ) -> Result<Conversation, StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(customer_id).execute(&mut *self.tx).await?;
+        }
+        let latest = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE customer_id = $1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(customer_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if let Some(row) = latest {
+            let found = conversation(&row)?;
+            if found.state != ConversationState::Closed || found.awaiting_rating {
+                return Ok(found);
+            }
+        }
+        let now = now_ms();
+        let row = sqlx::query(concat!(
+            "INSERT INTO conversations (customer_id, channel, state, created_at, updated_at) VALUES ($1, $2, 'bot', $3, $3) RETURNING ",
+            conversation_columns!()
+        ))
+        .bind(customer_id)
+        .bind(channel)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        conversation(&row)
+    }
+
+    /// Conversation `id`.
+    pub async fn conversation(&mut self, id: i64) -> Result<Option<Conversation>, StoreError> {
+        find(&mut *self.tx, id).await
+    }
+
+    /// Writes every changeable field of `conversation`.
+    pub async fn save_conversation(&mut self, conversation: &Conversation) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE conversations SET state = $2, dialog_state = $3, agent_id = $4, agent_group = $5, handoff_reason = $6, \
+             queued_at = $7, awaiting_rating = $8, satisfaction = $9, updated_at = $10, closed_at = $11 WHERE id = $1",
+        )
+        .bind(conversation.id)
+        .bind(conversation.state.as_str())
+        .bind(conversation.dialog_state.to_string())
+        .bind(conversation.agent_id)
+        .bind(conversation.agent_group.as_deref())
+        .bind(conversation.handoff_reason.as_ref().map(ToString::to_string))
+        .bind(conversation.queued_at)
+        .bind(i64::from(conversation.awaiting_rating))
+        .bind(conversation.satisfaction)
+        .bind(now_ms())
+        .bind(conversation.closed_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Conversation `id`.
+    pub async fn conversation(&self, id: i64) -> Result<Option<Conversation>, StoreError> {
+        find(self.pool(), id).await
+    }
+
+    /// Conversations waiting for an agent, longest waiting first.
+    pub async fn queue(&self) -> Result<Vec<Conversation>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE state = 'queued' ORDER BY queued_at, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+
+    /// The conversations an agent is serving.
+    pub async fn conversations_of_agent(&self, agent_id: i64) -> Result<Vec<Conversation>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE agent_id = $1 AND state = 'human' ORDER BY updated_at DESC"
+        ))
+        .bind(agent_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+
+    /// A customer's conversations, newest first.
+    pub async fn conversations_of_customer(&self, customer_id: i64) -> Result<Vec<Conversation>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE customer_id = $1 ORDER BY id DESC LIMIT 50"
+        ))
+        .bind(customer_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+
+    /// How many conversations each agent serves now.
+    pub async fn active_counts(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT agent_id, COUNT(*) AS active FROM conversations WHERE state = 'human' AND agent_id IS NOT NULL GROUP BY agent_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("agent_id")?, row.try_get("active")?))).collect()
+    }
+}

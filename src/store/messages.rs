@@ -1,0 +1,131 @@
+//! Messages: everything said in a conversation, in order, with the bot's decisions.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Message, NewMessage, Sender, Store, StoreError, StoreTx, json, now_ms};
+
+macro_rules! message_columns {
+    () => {
+        "id, conversation_id, customer_id, direction, sender, agent_id, content, platform_msg_id, in_reply_to, \
+         decision, confidence, knowledge_version, created_at"
+    };
+}
+
+fn message(row: &AnyRow) -> Result<Message, StoreError> {
+    let decision: Option<String> = row.try_get("decision")?;
+    Ok(Message {
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        customer_id: row.try_get("customer_id")?,
+        direction: row.try_get("direction")?,
+        sender: Sender::parse(&row.try_get::<String, _>("sender")?),
+        agent_id: row.try_get("agent_id")?,
+        content: json(&row.try_get::<String, _>("content")?, "message content")?,
+        platform_msg_id: row.try_get("platform_msg_id")?,
+        in_reply_to: row.try_get("in_reply_to")?,
+        decision: decision.map(|d| json(&d, "decision")).transpose()?,
+        confidence: row.try_get("confidence")?,
+        knowledge_version: row.try_get("knowledge_version")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl StoreTx<'_> {
+    /// Stores a message; `None` when its platform id was seen before for this customer (a
+    /// retry, dropped).
+    pub async fn insert_message(&mut self, new: &NewMessage) -> Result<Option<i64>, StoreError> {
+        let sender = new.sender.unwrap_or(if new.inbound { Sender::User } else { Sender::Bot });
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO messages (conversation_id, customer_id, direction, sender, agent_id, content, platform_msg_id, \
+             in_reply_to, decision, confidence, knowledge_version, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(new.conversation_id)
+        .bind(new.customer_id)
+        .bind(if new.inbound { "in" } else { "out" })
+        .bind(sender.as_str())
+        .bind(new.agent_id)
+        .bind(new.content.to_string())
+        .bind(new.platform_msg_id.as_deref())
+        .bind(new.in_reply_to)
+        .bind(new.decision.as_ref().map(ToString::to_string))
+        .bind(new.confidence)
+        .bind(new.knowledge_version.as_deref())
+        .bind(now_ms())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// The message a customer sent with this platform id.
+    pub async fn message_by_platform_id(
+        &mut self,
+        customer_id: i64,
+        platform_msg_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE customer_id = $1 AND platform_msg_id = $2"
+        ))
+        .bind(customer_id)
+        .bind(platform_msg_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(message).transpose()
+    }
+}
+
+impl Store {
+    /// A conversation's messages, in order.
+    pub async fn messages(&self, conversation_id: i64) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE conversation_id = $1 ORDER BY id"
+        ))
+        .bind(conversation_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message).collect()
+    }
+
+    /// Messages to a customer after message `after` (for polling), oldest first.
+    pub async fn outgoing_after(
+        &self,
+        customer_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE customer_id = $1 AND id > $2 AND direction = 'out' ORDER BY id LIMIT $3"
+        ))
+        .bind(customer_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message).collect()
+    }
+
+    /// The replies stored for an inbound message, in order.
+    pub async fn replies_to(&self, message_id: i64) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE in_reply_to = $1 ORDER BY id"
+        ))
+        .bind(message_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message).collect()
+    }
+
+    /// Total messages stored (for tests and metrics).
+    pub async fn message_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(self.pool()).await?)
+    }
+}

@@ -1,0 +1,42 @@
+//! Agent login sessions: a token's hash, whose agent, until when.
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// Records a session token (its hash) for `agent_id` until `expires_at` (ms).
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        agent_id: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(agent_id)
+        .bind(super::now_ms())
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The agent a session token hash belongs to, if the session is still valid at `now`.
+    pub async fn session_agent(&self, token_hash: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT agent_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
