@@ -57,6 +57,8 @@ pub struct Brain {
     pub flows: Flows,
     /// The index: targets are the knowledge entries in order, then the flows in order.
     pub matcher: Matcher,
+    /// A hash of the files the brain was built from, stored with every bot answer.
+    pub version: String,
 }
 
 impl Brain {
@@ -78,7 +80,9 @@ impl Brain {
         let knowledge = load_knowledge(&source).map_err(|errors| diagnostics.extend(errors)).ok();
         match (knowledge, flows) {
             (Some(knowledge), Some(flows)) if diagnostics.is_empty() => {
-                Ok(Brain::from_parts(knowledge, flows, model)?)
+                let mut brain = Brain::from_parts(knowledge, flows, model)?;
+                brain.version = files_version(&[knowledge_dir, flows_dir]);
+                Ok(brain)
             }
             _ => {
                 sort_diagnostics(&mut diagnostics);
@@ -107,7 +111,7 @@ impl Brain {
             patterns: flow.patterns.clone(),
         });
         let matcher = Matcher::build(entries.chain(flow_targets).collect(), segmenter, model)?;
-        Ok(Brain { knowledge, flows, matcher })
+        Ok(Brain { knowledge, flows, matcher, version: "unversioned".into() })
     }
 
     /// Indexes a knowledge base without flows.
@@ -133,4 +137,29 @@ impl Brain {
     pub fn target_by_id(&self, id: &str) -> Option<Target<'_>> {
         self.knowledge.entry(id).map(Target::Entry).or_else(|| self.flows.get(id).map(Target::Flow))
     }
+}
+
+/// The first 12 hex digits of a SHA-256 over the YAML files in `dirs` (names and contents,
+/// in name order, sub-folders included): the same files give the same version anywhere.
+fn files_version(dirs: &[&Path]) -> String {
+    use sha2::Digest;
+    let mut files = Vec::new();
+    let mut pending: Vec<std::path::PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    while let Some(dir) = pending.pop() {
+        let Ok(read) = std::fs::read_dir(&dir) else { continue };
+        for path in read.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.is_dir() {
+                pending.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = sha2::Sha256::new();
+    for file in files {
+        hasher.update(file.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&file).unwrap_or_default());
+    }
+    hex::encode(hasher.finalize())[..12].to_string()
 }

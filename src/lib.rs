@@ -1,14 +1,19 @@
 //! kefu (客服): a customer-service engine — FAQ bot, dialog flows, hand-off to humans.
 
+pub mod agents;
 pub mod brain;
+pub mod channels;
 pub mod config;
+pub mod conversation;
 pub mod dialog;
 pub mod eval;
 pub mod flows;
+pub mod http;
 pub mod knowledge;
 pub mod matcher;
 pub mod operator_yaml;
 pub mod scenarios;
+pub mod serve;
 pub mod store;
 pub mod text;
 pub mod webhooks;

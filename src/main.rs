@@ -48,6 +48,15 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Print the documented default configuration.
     DefaultConfig,
+    /// Run the server: chat API, agents' API and live feed, on `bind` (default 127.0.0.1:8080).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage agent accounts.
+    Agent {
+        #[command(subcommand)]
+        command: cli::serve::AgentCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,6 +104,9 @@ fn run(cli: Cli, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
         Command::Chat { webhook_stub } => cli::chat::run(&config, webhook_stub.as_deref(), out),
         Command::Test => cli::test::run(&config, out),
         Command::Eval(args) => cli::eval::run(&config, &args, out),
+        Command::Serve => cli::serve::serve(config, out),
+        Command::Migrate => cli::serve::migrate(&config, out),
+        Command::Agent { command } => cli::serve::agent(&config, &command, out),
         Command::DefaultConfig => unreachable!("handled before loading the configuration"),
     }
 }

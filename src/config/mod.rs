@@ -64,6 +64,10 @@ pub struct Config {
     pub knowledge_dir: PathBuf,
     /// The flows folder.
     pub flows_dir: PathBuf,
+    /// Where `kefu serve` listens.
+    pub bind: String,
+    /// The database: `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
     /// Matching thresholds.
     pub matcher: MatcherConfig,
     /// Conversation policy and the bot's fixed lines.
@@ -73,6 +77,10 @@ pub struct Config {
     /// Operator webhooks flows may call, by name.
     #[serde(default)]
     pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// The app channel (REST API for native apps and backends).
+    pub app: AppConfig,
+    /// Human agents: hours, queue, sessions and the lines around a hand-off.
+    pub agents: AgentsConfig,
 }
 
 /// When to answer, clarify or fall back.
@@ -98,6 +106,8 @@ pub struct MatcherConfig {
 pub struct DialogConfig {
     /// Consecutive fallbacks before handing off.
     pub handoff_after_fallbacks: u32,
+    /// Hand off when the customer asks again what the bot just answered.
+    pub handoff_on_repeated_question: bool,
     /// Phrases that ask for a human.
     pub human_request_phrases: Vec<String>,
     /// The fallback line.
@@ -156,12 +166,106 @@ impl std::fmt::Debug for WebhookConfig {
     }
 }
 
+/// The app channel.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Keys an app sends as `Authorization: Bearer KEY` (`KEFU_APP_API_KEY` adds one); none:
+    /// the channel is off.
+    pub api_keys: Vec<String>,
+    /// Where to POST every message to an app user (empty: nowhere), signed like webhooks.
+    pub webhook_url: String,
+    /// Key of that POST's signature.
+    pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for AppConfig {
+    /// Keys and secrets never appear in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("api_keys", &format!("({} redacted)", self.api_keys.len()))
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &if self.webhook_secret.is_empty() { "(none)" } else { "(redacted)" })
+            .finish()
+    }
+}
+
+/// Human agents.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// The time zone of `business_hours`, as a UTC offset (`+08:00`).
+    pub timezone: String,
+    /// When agents work: `DAYS HH:MM-HH:MM` lines, days `mon`…`sun` or a range `mon-fri`.
+    pub business_hours: Vec<String>,
+    /// A conversation queued longer than this becomes a ticket.
+    pub queue_timeout_secs: u64,
+    /// How long an agent's login lasts.
+    pub session_hours: u64,
+    /// Default for new agents' concurrent conversations.
+    pub default_max_concurrent: i64,
+    /// Knowledge answers suggested to the agent for each customer message.
+    pub copilot_suggestions: usize,
+    /// Said when queued; `{position}` is the place in the queue.
+    pub queued_reply: String,
+    /// Said when the queue moves the customer up to a near place; `{position}`.
+    pub queue_moved_reply: String,
+    /// Said when an agent takes over; `{agent}` is their display name.
+    pub agent_joined_reply: String,
+    /// Said when no agent can take the conversation; `{ticket}` is the ticket number.
+    pub no_agent_reply: String,
+    /// Said when the queue waited too long; `{ticket}`.
+    pub queue_timeout_reply: String,
+    /// Said when an agent closes the conversation.
+    pub rating_prompt: String,
+    /// Said after a rating.
+    pub rating_thanks: String,
+}
+
+/// Generates a section's file layer (every setting optional) and how it overrides.
+macro_rules! layer {
+    ($layer:ident for $section:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $layer {
+            $($field: Option<$ty>,)*
+        }
+
+        impl $layer {
+            fn apply(self, section: &mut $section) {
+                $(set(&mut section.$field, self.$field);)*
+            }
+        }
+    };
+}
+
+layer!(MatcherLayer for MatcherConfig {
+    answer_threshold: f32, ambiguity_margin: f32, suggest_threshold: f32, max_suggestions: usize, model: ScoringModel,
+});
+layer!(DialogLayer for DialogConfig {
+    handoff_after_fallbacks: u32, handoff_on_repeated_question: bool, human_request_phrases: Vec<String>,
+    fallback_reply: String, handoff_reply: String, clarify_intro: String,
+});
+layer!(FlowsLayer for FlowsConfig {
+    idle_timeout_secs: u64, cancel_phrases: Vec<String>, cancel_reply: String, resume_intro: String,
+    webhook_error_reply: String, busy_reply: String,
+});
+layer!(AppLayer for AppConfig { api_keys: Vec<String>, webhook_url: String, webhook_secret: String });
+layer!(AgentsLayer for AgentsConfig {
+    timezone: String, business_hours: Vec<String>, queue_timeout_secs: u64, session_hours: u64,
+    default_max_concurrent: i64, copilot_suggestions: usize, queued_reply: String, queue_moved_reply: String,
+    agent_joined_reply: String, no_agent_reply: String, queue_timeout_reply: String, rating_prompt: String,
+    rating_thanks: String,
+});
+
 /// A config file as written: every setting optional, layered over the defaults.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigLayer {
     knowledge_dir: Option<PathBuf>,
     flows_dir: Option<PathBuf>,
+    bind: Option<String>,
+    database_url: Option<String>,
     #[serde(default)]
     matcher: MatcherLayer,
     #[serde(default)]
@@ -170,37 +274,10 @@ struct ConfigLayer {
     flows: FlowsLayer,
     #[serde(default)]
     webhooks: Option<BTreeMap<String, WebhookConfig>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FlowsLayer {
-    idle_timeout_secs: Option<u64>,
-    cancel_phrases: Option<Vec<String>>,
-    cancel_reply: Option<String>,
-    resume_intro: Option<String>,
-    webhook_error_reply: Option<String>,
-    busy_reply: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MatcherLayer {
-    answer_threshold: Option<f32>,
-    ambiguity_margin: Option<f32>,
-    suggest_threshold: Option<f32>,
-    max_suggestions: Option<usize>,
-    model: Option<ScoringModel>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DialogLayer {
-    handoff_after_fallbacks: Option<u32>,
-    human_request_phrases: Option<Vec<String>>,
-    fallback_reply: Option<String>,
-    handoff_reply: Option<String>,
-    clarify_intro: Option<String>,
+    #[serde(default)]
+    app: AppLayer,
+    #[serde(default)]
+    agents: AgentsLayer,
 }
 
 impl Default for Config {
@@ -234,25 +311,27 @@ impl Config {
                 message: error.message().to_string(),
             }
         })?;
-        let ConfigLayer { knowledge_dir, flows_dir, matcher, dialog, flows, webhooks } = layer;
+        let ConfigLayer {
+            knowledge_dir,
+            flows_dir,
+            bind,
+            database_url,
+            matcher,
+            dialog,
+            flows,
+            webhooks,
+            app,
+            agents,
+        } = layer;
         set(&mut self.knowledge_dir, knowledge_dir);
         set(&mut self.flows_dir, flows_dir);
-        set(&mut self.matcher.answer_threshold, matcher.answer_threshold);
-        set(&mut self.matcher.ambiguity_margin, matcher.ambiguity_margin);
-        set(&mut self.matcher.suggest_threshold, matcher.suggest_threshold);
-        set(&mut self.matcher.max_suggestions, matcher.max_suggestions);
-        set(&mut self.matcher.model, matcher.model);
-        set(&mut self.dialog.handoff_after_fallbacks, dialog.handoff_after_fallbacks);
-        set(&mut self.dialog.human_request_phrases, dialog.human_request_phrases);
-        set(&mut self.dialog.fallback_reply, dialog.fallback_reply);
-        set(&mut self.dialog.handoff_reply, dialog.handoff_reply);
-        set(&mut self.dialog.clarify_intro, dialog.clarify_intro);
-        set(&mut self.flows.idle_timeout_secs, flows.idle_timeout_secs);
-        set(&mut self.flows.cancel_phrases, flows.cancel_phrases);
-        set(&mut self.flows.cancel_reply, flows.cancel_reply);
-        set(&mut self.flows.resume_intro, flows.resume_intro);
-        set(&mut self.flows.webhook_error_reply, flows.webhook_error_reply);
-        set(&mut self.flows.busy_reply, flows.busy_reply);
+        set(&mut self.bind, bind);
+        set(&mut self.database_url, database_url);
+        matcher.apply(&mut self.matcher);
+        dialog.apply(&mut self.dialog);
+        flows.apply(&mut self.flows);
+        app.apply(&mut self.app);
+        agents.apply(&mut self.agents);
         // Webhooks merge by name: a file adds its own and re-points the sample ones.
         self.webhooks.extend(webhooks.unwrap_or_default());
         Ok(())
@@ -261,6 +340,11 @@ impl Config {
     fn apply_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
         set(&mut self.knowledge_dir, env.get("KEFU_KNOWLEDGE_DIR").map(PathBuf::from));
         set(&mut self.flows_dir, env.get("KEFU_FLOWS_DIR").map(PathBuf::from));
+        set(&mut self.bind, env.get("KEFU_BIND").cloned());
+        set(&mut self.database_url, env.get("KEFU_DATABASE_URL").cloned());
+        if let Some(key) = env.get("KEFU_APP_API_KEY").filter(|key| !key.trim().is_empty()) {
+            self.app.api_keys.push(key.trim().to_string());
+        }
         set(&mut self.matcher.answer_threshold, env_value(env, "KEFU_ANSWER_THRESHOLD")?);
         set(&mut self.matcher.ambiguity_margin, env_value(env, "KEFU_AMBIGUITY_MARGIN")?);
         set(&mut self.matcher.suggest_threshold, env_value(env, "KEFU_SUGGEST_THRESHOLD")?);

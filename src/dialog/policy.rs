@@ -8,7 +8,7 @@ use super::types::{Action, Decision, DialogState, HandoffReason, Outcome, Policy
 use crate::brain::{Brain, Target};
 use crate::config::{DialogConfig, MatcherConfig};
 use crate::flows::Flow;
-use crate::knowledge::{Entry, Reply};
+use crate::knowledge::{Entry, EntryId, Reply};
 use crate::matcher::{Candidate, Ranking, RetrievalError};
 use crate::text::normalize;
 
@@ -21,7 +21,7 @@ pub fn respond(
     message: &str,
     now: i64,
 ) -> Result<Outcome, RetrievalError> {
-    let mut next = DialogState { pending_choices: Vec::new(), ..state.clone() };
+    let mut next = DialogState { pending_choices: Vec::new(), last_answer: None, ..state.clone() };
     if asks_for_human(message, policy.dialog) {
         next.consecutive_fallbacks = 0;
         next.flow = None;
@@ -35,7 +35,7 @@ pub fn respond(
         }
     }
     if let Some(picked) = picked_target(brain, state, message) {
-        return Ok(act_on(brain, policy, next, picked, None, message, now));
+        return Ok(act_on(brain, policy, state.last_answer.as_ref(), next, picked, None, message, now));
     }
     if !state.pending_choices.is_empty() && rejects_choices(message) {
         // None of the offered entries fits: as good as not understood.
@@ -46,7 +46,16 @@ pub fn respond(
         Verdict::Answer(index) => {
             let best = &ranking.candidates[index];
             let confident = Some((best.confidence, ranking.clone()));
-            act_on(brain, policy, next, brain.target(best), confident, message, now)
+            act_on(
+                brain,
+                policy,
+                state.last_answer.as_ref(),
+                next,
+                brain.target(best),
+                confident,
+                message,
+                now,
+            )
         }
         Verdict::Clarify(indices) => {
             let mut offered: Vec<Target<'_>> = Vec::new();
@@ -64,9 +73,11 @@ pub fn respond(
 }
 
 /// Answers with an entry, or starts the flow that answers it.
+#[allow(clippy::too_many_arguments)]
 fn act_on(
     brain: &Brain,
     policy: Policy<'_>,
+    previous_answer: Option<&EntryId>,
     state: DialogState,
     target: Target<'_>,
     matched: Option<(f32, Ranking)>,
@@ -78,6 +89,9 @@ fn act_on(
         Target::Flow(flow) => start_flow(policy, state, flow, trigger_values(flow, message), now, ranking),
         Target::Entry(entry) => match brain.linked_flow(entry) {
             Some(flow) => start_flow(policy, state, flow, trigger_values(flow, message), now, ranking),
+            None if policy.dialog.handoff_on_repeated_question && previous_answer == Some(&entry.id) => {
+                handoff(state, HandoffReason::RepeatedQuestion { entry: entry.id.clone() }, policy, ranking)
+            }
             None => answer(state, entry, confidence, ranking),
         },
     }
@@ -168,6 +182,7 @@ pub(super) fn answer(
 ) -> Outcome {
     let reply = entry.answer.variant(state.answers_given).clone();
     state.answers_given += 1;
+    state.last_answer = Some(entry.id.clone());
     state.consecutive_fallbacks = 0;
     let mut actions = vec![Action::Reply { reply }];
     actions.extend(entry.attachments.iter().map(|reply| Action::Reply { reply: reply.clone() }));

@@ -148,8 +148,21 @@ fn attachments_follow_the_answer_and_variants_rotate() {
         matches!(&invoice.actions[1], Action::Reply { reply: Reply::Link { title, .. } } if title == "发票说明")
     );
     let first = step(&brain, &always, &invoice.state, "地址填错了怎么改");
-    let second = step(&brain, &always, &first.state, "地址填错了怎么改");
+    // Two other answers in between (the same question twice in a row would hand off).
+    let between = step(&brain, &always, &first.state, "退款多久到账");
+    let between = step(&brain, &always, &between.state, "发票怎么开");
+    let second = step(&brain, &always, &between.state, "地址填错了怎么改");
     assert_ne!(texts(&first), texts(&second));
+}
+
+#[test]
+fn the_same_question_right_after_its_answer_hands_off() {
+    let brain = brain();
+    let always = thresholds(0.0, 0.0);
+    let first = step(&brain, &always, &DialogState::default(), "退款多久到账");
+    let again = step(&brain, &always, &first.state, "退款到底几天能到");
+    let reason = HandoffReason::RepeatedQuestion { entry: EntryId("refund-time".into()) };
+    assert_eq!(again.decision, Decision::Handoff { reason });
 }
 
 #[test]

@@ -19,6 +19,9 @@ pub struct DialogState {
     pub answers_given: u64,
     /// The running flow, if any.
     pub flow: Option<FlowState>,
+    /// The entry the bot answered with in the previous turn.
+    #[serde(default)]
+    pub last_answer: Option<EntryId>,
 }
 
 /// Why a conversation goes to a human.
@@ -29,6 +32,11 @@ pub enum HandoffReason {
     Requested,
     /// The bot fell back too many times in a row.
     RepeatedFallbacks,
+    /// The customer asked again what the bot had just answered: the answer did not help.
+    RepeatedQuestion {
+        /// The entry answered twice.
+        entry: EntryId,
+    },
     /// The matched entry's topic always needs a human.
     EntryNeedsHuman {
         /// The entry.

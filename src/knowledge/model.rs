@@ -19,7 +19,7 @@ impl fmt::Display for EntryId {
 }
 
 /// One message the bot can send: text or a rich reply WeChat can show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Reply {
     /// Plain text.

@@ -141,6 +141,19 @@ impl Store {
         rows.iter().map(conversation).collect()
     }
 
+    /// Conversations not closed, most recently active first.
+    pub async fn open_conversations(&self, limit: i64) -> Result<Vec<Conversation>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE state <> 'closed' ORDER BY updated_at DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(conversation).collect()
+    }
+
     /// A customer's conversations, newest first.
     pub async fn conversations_of_customer(&self, customer_id: i64) -> Result<Vec<Conversation>, StoreError> {
         let rows = sqlx::query(concat!(

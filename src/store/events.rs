@@ -58,6 +58,13 @@ impl Store {
         rows.iter().map(event).collect()
     }
 
+    /// The id of the newest event (0 when there is none).
+    pub async fn latest_event_id(&self) -> Result<i64, StoreError> {
+        let latest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM events").fetch_one(self.pool()).await?;
+        Ok(latest.unwrap_or(0))
+    }
+
     /// Events about a ticket or conversation, oldest first (a ticket's history).
     pub async fn events_about(
         &self,

@@ -32,10 +32,12 @@ fn message(row: &AnyRow) -> Result<Message, StoreError> {
 }
 
 impl StoreTx<'_> {
-    /// Stores a message; `None` when its platform id was seen before for this customer (a
-    /// retry, dropped).
-    pub async fn insert_message(&mut self, new: &NewMessage) -> Result<Option<i64>, StoreError> {
+    /// Stores a message and returns it as stored; `None` when its platform id was seen
+    /// before for this customer (a retry, dropped).
+    pub async fn insert_message(&mut self, new: &NewMessage) -> Result<Option<Message>, StoreError> {
         let sender = new.sender.unwrap_or(if new.inbound { Sender::User } else { Sender::Bot });
+        let direction = if new.inbound { "in" } else { "out" };
+        let created_at = now_ms();
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO messages (conversation_id, customer_id, direction, sender, agent_id, content, platform_msg_id, \
              in_reply_to, decision, confidence, knowledge_version, created_at) \
@@ -43,7 +45,7 @@ impl StoreTx<'_> {
         )
         .bind(new.conversation_id)
         .bind(new.customer_id)
-        .bind(if new.inbound { "in" } else { "out" })
+        .bind(direction)
         .bind(sender.as_str())
         .bind(new.agent_id)
         .bind(new.content.to_string())
@@ -52,10 +54,24 @@ impl StoreTx<'_> {
         .bind(new.decision.as_ref().map(ToString::to_string))
         .bind(new.confidence)
         .bind(new.knowledge_version.as_deref())
-        .bind(now_ms())
+        .bind(created_at)
         .fetch_optional(&mut *self.tx)
         .await?;
-        Ok(id)
+        Ok(id.map(|id| Message {
+            id,
+            conversation_id: new.conversation_id,
+            customer_id: new.customer_id,
+            direction: direction.to_string(),
+            sender,
+            agent_id: new.agent_id,
+            content: new.content.clone(),
+            platform_msg_id: new.platform_msg_id.clone(),
+            in_reply_to: new.in_reply_to,
+            decision: new.decision.clone(),
+            confidence: new.confidence,
+            knowledge_version: new.knowledge_version.clone(),
+            created_at,
+        }))
     }
 
     /// The message a customer sent with this platform id.

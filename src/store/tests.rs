@@ -103,7 +103,7 @@ async fn inbound(
         platform_msg_id: platform_id.map(str::to_string),
         ..NewMessage::default()
     };
-    let id = tx.insert_message(&message).await.unwrap();
+    let id = tx.insert_message(&message).await.unwrap().map(|m| m.id);
     tx.commit().await.unwrap();
     (customer, conversation, id)
 }

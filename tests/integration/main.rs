@@ -1,5 +1,7 @@
 //! Integration tests: the real `kefu` binary and, later, the real server on 127.0.0.1:0.
 
+mod app;
 mod cli;
 mod fake_backend;
+mod server;
 mod webhooks;

@@ -1,0 +1,102 @@
+//! The conversation service: the I/O shell around the dialog core. It stores every message
+//! before acknowledging it, drops platform retries, runs the core for conversations the bot
+//! serves, performs the core's actions after their transaction commits, and hands
+//! conversations to agents.
+
+mod agent_actions;
+mod handoff;
+mod locks;
+mod receive;
+mod sweeper;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+pub use agent_actions::{AgentActionError, Transfer};
+pub use receive::{Delivered, Inbound};
+
+use crate::agents::{BusinessHours, Hub};
+use crate::brain::Brain;
+use crate::channels::Delivery;
+use crate::config::Config;
+use crate::dialog::Policy;
+use crate::store::{Event, Message, Store, StoreError};
+use crate::webhooks::WebhookClient;
+use locks::KeyedLocks;
+
+/// Why the service could not handle a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The matcher failed.
+    #[error(transparent)]
+    Matcher(#[from] crate::matcher::RetrievalError),
+    /// A background task failed.
+    #[error("internal task failed: {0}")]
+    Task(String),
+}
+
+/// The running kefu: database, brain, configuration and the live hub, shared by every
+/// request.
+pub struct Service {
+    /// The database.
+    pub store: Store,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The live event hub for workbenches.
+    pub hub: Hub,
+    brain: ArcSwap<Brain>,
+    hours: BusinessHours,
+    webhooks: WebhookClient,
+    delivery: Delivery,
+    customer_locks: KeyedLocks,
+    assignment: tokio::sync::Mutex<()>,
+}
+
+impl Service {
+    /// Assembles the service; `hours` come from the validated configuration.
+    pub fn new(store: Store, config: Arc<Config>, brain: Arc<Brain>, hours: BusinessHours) -> Service {
+        let webhooks = WebhookClient::new(config.webhooks.clone());
+        let delivery = Delivery::new(&config.app.webhook_url, &config.app.webhook_secret);
+        Service {
+            store,
+            hub: Hub::default(),
+            brain: ArcSwap::new(brain),
+            hours,
+            webhooks,
+            delivery,
+            customer_locks: KeyedLocks::default(),
+            assignment: tokio::sync::Mutex::new(()),
+            config,
+        }
+    }
+
+    /// The brain in use; a message keeps the snapshot it started with.
+    pub fn brain(&self) -> Arc<Brain> {
+        self.brain.load_full()
+    }
+
+    /// The policy the configuration sets.
+    fn policy(config: &Config) -> Policy<'_> {
+        Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows }
+    }
+
+    /// After a commit: tell the workbenches and send the customer's messages.
+    async fn after_commit(&self, events: Vec<Event>, outgoing: Vec<Message>) {
+        self.hub.publish(events);
+        let Some(first) = outgoing.first() else { return };
+        match self.store.customer(first.customer_id).await {
+            Ok(Some(customer)) => self.delivery.deliver(&customer, outgoing),
+            Ok(None) => {}
+            Err(error) => tracing::error!(error = %error, "cannot load the customer to deliver messages"),
+        }
+    }
+}
+
+/// Milliseconds now (the service reads the clock; the core gets the time passed in).
+fn now_ms() -> i64 {
+    crate::store::now_ms()
+}

@@ -1,0 +1,362 @@
+//! A customer's message, end to end: store it (dropping retries), let the bot answer or
+//! pass it to the agent, store the replies and the new state, then act.
+
+use serde_json::json;
+
+use super::{Service, ServiceError, now_ms};
+use crate::dialog::{Action, Decision, DialogState, respond, respond_to_webhook};
+use crate::knowledge::Reply;
+use crate::store::{
+    Conversation, ConversationState, Message, NewEvent, NewMessage, Sender, StoreError, StoreTx,
+};
+
+/// A message from a customer, as a channel received it.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// The channel (`app`, `wechat:NAME`, `web`).
+    pub channel: String,
+    /// The customer's id on that channel.
+    pub external_id: String,
+    /// The customer's name, if the channel knows it.
+    pub display_name: String,
+    /// The platform's message id, for dropping retries.
+    pub platform_msg_id: Option<String>,
+    /// What the customer wrote.
+    pub text: String,
+}
+
+/// What became of an inbound message.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// The conversation it belongs to.
+    pub conversation_id: i64,
+    /// The conversation's state afterwards.
+    pub state: ConversationState,
+    /// The replies sent right away (none when an agent is to answer).
+    pub replies: Vec<Message>,
+    /// The message was a retry of one already received; `replies` are the original ones.
+    pub duplicate: bool,
+}
+
+/// What one bot turn produced, to store in the second transaction.
+struct BotTurn {
+    state: DialogState,
+    decision: Decision,
+    confidence: Option<f32>,
+    replies: Vec<Reply>,
+    handoff: Option<(serde_json::Value, Option<String>)>,
+}
+
+impl Service {
+    /// Handles one customer message. Returns once it is stored and answered (or queued).
+    pub async fn receive(&self, inbound: Inbound) -> Result<Delivered, ServiceError> {
+        let _turn =
+            self.customer_locks.lock(format!("{}\u{1f}{}", inbound.channel, inbound.external_id)).await;
+        let mut tx = self.store.begin().await?;
+        let customer =
+            tx.upsert_customer(&inbound.channel, &inbound.external_id, &inbound.display_name).await?;
+        let mut conversation = tx.current_conversation(customer.id, &inbound.channel).await?;
+        if conversation.awaiting_rating {
+            if let Some(score) = rating(&inbound.text) {
+                return self.rate(tx, conversation, &inbound, score).await;
+            }
+            // Not a rating: the customer moved on; the next conversation starts.
+            conversation.awaiting_rating = false;
+            tx.save_conversation(&conversation).await?;
+            conversation = tx.current_conversation(customer.id, &inbound.channel).await?;
+        }
+        let content = serde_json::to_value(Reply::text(inbound.text.clone())).unwrap_or_default();
+        let new = NewMessage {
+            conversation_id: conversation.id,
+            customer_id: customer.id,
+            inbound: true,
+            content,
+            platform_msg_id: inbound.platform_msg_id.clone(),
+            ..NewMessage::default()
+        };
+        let Some(message_id) = tx.insert_message(&new).await?.map(|m| m.id) else {
+            drop(tx);
+            return self.duplicate(customer.id, &inbound).await;
+        };
+        let mut payload =
+            json!({ "message_id": message_id, "text": inbound.text, "customer_id": customer.id });
+        if conversation.state != ConversationState::Bot {
+            payload["suggestions"] = self.suggestions(&inbound.text);
+        }
+        let event = tx
+            .append_event(NewEvent {
+                kind: "customer_message".into(),
+                conversation_id: Some(conversation.id),
+                agent_id: conversation.agent_id,
+                payload,
+                ..NewEvent::default()
+            })
+            .await?;
+        tx.commit().await?;
+        self.hub.publish([event]);
+        if conversation.state != ConversationState::Bot {
+            // An agent answers (or will): the bot stays silent.
+            return Ok(Delivered {
+                conversation_id: conversation.id,
+                state: conversation.state,
+                replies: Vec::new(),
+                duplicate: false,
+            });
+        }
+        self.bot_turn(conversation, message_id, &inbound.text).await
+    }
+
+    /// Runs the dialog core on a stored message and stores what it decided.
+    async fn bot_turn(
+        &self,
+        mut conversation: Conversation,
+        message_id: i64,
+        text: &str,
+    ) -> Result<Delivered, ServiceError> {
+        let turn = self.run_core(&conversation, text).await?;
+        let brain = self.brain();
+        let mut tx = self.store.begin().await?;
+        let mut outgoing = Vec::new();
+        for (index, reply) in turn.replies.iter().enumerate() {
+            let first = index == 0;
+            let message = NewMessage {
+                conversation_id: conversation.id,
+                customer_id: conversation.customer_id,
+                content: serde_json::to_value(reply).unwrap_or_default(),
+                in_reply_to: Some(message_id),
+                decision: first.then(|| serde_json::to_value(&turn.decision).unwrap_or_default()),
+                confidence: if first { turn.confidence.map(f64::from) } else { None },
+                knowledge_version: first.then(|| brain.version.clone()),
+                ..NewMessage::default()
+            };
+            outgoing.push(message);
+        }
+        conversation.dialog_state = serde_json::to_value(&turn.state).unwrap_or_default();
+        let mut events = Vec::new();
+        if let Some((reason, group)) = turn.handoff {
+            let (notices, handoff_events) =
+                self.hand_off(&mut tx, &mut conversation, reason, group, text).await?;
+            if conversation.state == ConversationState::Closed {
+                // Nobody can take it: "transferring you" would contradict the ticket notice.
+                let transferring =
+                    serde_json::to_value(Reply::text(self.config.dialog.handoff_reply.clone()))
+                        .unwrap_or_default();
+                outgoing.retain(|message| message.content != transferring);
+            }
+            outgoing.extend(notices.into_iter().map(|mut notice| {
+                notice.in_reply_to = Some(message_id);
+                notice
+            }));
+            events.extend(handoff_events);
+        }
+        tx.save_conversation(&conversation).await?;
+        let stored = insert_all(&mut tx, &outgoing).await?;
+        tx.commit().await?;
+        let queued = conversation.state == ConversationState::Queued;
+        self.after_commit(events, stored.clone()).await;
+        let mut replies = stored;
+        if queued {
+            // An agent may take it at once: the customer hears it in this answer too.
+            let assigned = self.assign().await?;
+            replies.extend(assigned.into_iter().filter(|m| m.conversation_id == conversation.id));
+        }
+        let state = self.store.conversation(conversation.id).await?.map_or(conversation.state, |c| c.state);
+        Ok(Delivered { conversation_id: conversation.id, state, replies, duplicate: false })
+    }
+
+    /// The dialog core's decision on `text`, webhook calls included.
+    async fn run_core(&self, conversation: &Conversation, text: &str) -> Result<BotTurn, ServiceError> {
+        let state: DialogState = serde_json::from_value(conversation.dialog_state.clone()).unwrap_or_else(|error| {
+            tracing::warn!(conversation_id = conversation.id, error = %error, "unreadable dialog state, starting afresh");
+            DialogState::default()
+        });
+        let (brain, config, message) = (self.brain(), self.config.clone(), text.to_string());
+        let now = now_ms() / 1000;
+        // Matching is CPU work: keep it off the async runtime.
+        let outcome = tokio::task::spawn_blocking(move || {
+            respond(&brain, Service::policy(&config), &state, &message, now)
+        })
+        .await
+        .map_err(|e| ServiceError::Task(e.to_string()))??;
+        let confidence = outcome.ranking.as_ref().and_then(|r| r.best()).map(|c| c.confidence);
+        let mut turn = BotTurn {
+            state: outcome.state,
+            decision: outcome.decision,
+            confidence,
+            replies: Vec::new(),
+            handoff: None,
+        };
+        let mut pending = outcome.actions;
+        let customer = format!("{}:{}", conversation.channel, conversation.customer_id);
+        for _ in 0..8 {
+            let mut call = None;
+            for action in pending.drain(..) {
+                match action {
+                    Action::Reply { reply } => turn.replies.push(reply),
+                    Action::Handoff { reason } => {
+                        let group = match &reason {
+                            crate::dialog::HandoffReason::Flow { group, .. } => group.clone(),
+                            _ => None,
+                        };
+                        turn.handoff = Some((serde_json::to_value(&reason).unwrap_or_default(), group));
+                    }
+                    Action::CallWebhook { webhook, payload, .. } => call = Some((webhook, payload)),
+                }
+            }
+            let Some((webhook, payload)) = call else { break };
+            let reply = self.webhooks.call(&webhook, &payload, &customer).await;
+            let next = respond_to_webhook(
+                &self.brain(),
+                Service::policy(&self.config),
+                &turn.state,
+                reply,
+                now_ms() / 1000,
+            );
+            turn.state = next.state;
+            pending = next.actions;
+        }
+        Ok(turn)
+    }
+
+    /// A retry of a stored message: the replies it got, or — if it never got any because
+    /// processing was cut short — a fresh answer.
+    async fn duplicate(&self, customer_id: i64, inbound: &Inbound) -> Result<Delivered, ServiceError> {
+        let mut tx = self.store.begin().await?;
+        let original = match &inbound.platform_msg_id {
+            Some(id) => tx.message_by_platform_id(customer_id, id).await?,
+            None => None,
+        };
+        drop(tx);
+        let Some(original) = original else {
+            return Err(StoreError::Corrupt("a duplicate message without its original".into()).into());
+        };
+        let conversation = self
+            .store
+            .conversation(original.conversation_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a message without its conversation".into()))?;
+        let replies = self.store.replies_to(original.id).await?;
+        if replies.is_empty() && conversation.state == ConversationState::Bot {
+            return self.bot_turn(conversation, original.id, &inbound.text).await;
+        }
+        Ok(Delivered {
+            conversation_id: conversation.id,
+            state: conversation.state,
+            replies,
+            duplicate: true,
+        })
+    }
+
+    /// Stores the customer's 1–5 rating of a closed conversation and thanks them.
+    async fn rate(
+        &self,
+        mut tx: StoreTx<'static>,
+        mut conversation: Conversation,
+        inbound: &Inbound,
+        score: i64,
+    ) -> Result<Delivered, ServiceError> {
+        let new = NewMessage {
+            conversation_id: conversation.id,
+            customer_id: conversation.customer_id,
+            inbound: true,
+            content: serde_json::to_value(Reply::text(inbound.text.clone())).unwrap_or_default(),
+            platform_msg_id: inbound.platform_msg_id.clone(),
+            ..NewMessage::default()
+        };
+        let Some(message_id) = tx.insert_message(&new).await?.map(|m| m.id) else {
+            drop(tx);
+            return self.duplicate(conversation.customer_id, inbound).await;
+        };
+        conversation.satisfaction = Some(score);
+        conversation.awaiting_rating = false;
+        tx.save_conversation(&conversation).await?;
+        let thanks = system_message(&conversation, &self.config.agents.rating_thanks, Some(message_id));
+        let stored = insert_all(&mut tx, &[thanks]).await?;
+        let event = tx
+            .append_event(NewEvent {
+                kind: "rated".into(),
+                conversation_id: Some(conversation.id),
+                agent_id: conversation.agent_id,
+                payload: json!({ "score": score }),
+                ..NewEvent::default()
+            })
+            .await?;
+        tx.commit().await?;
+        self.after_commit(vec![event], stored.clone()).await;
+        Ok(Delivered {
+            conversation_id: conversation.id,
+            state: conversation.state,
+            replies: stored,
+            duplicate: false,
+        })
+    }
+
+    /// The co-pilot: the best knowledge answers for a customer message, for the agent.
+    pub fn suggestions(&self, text: &str) -> serde_json::Value {
+        let brain = self.brain();
+        let Ok(ranking) = brain.matcher.rank(text) else { return json!([]) };
+        let suggestions: Vec<serde_json::Value> = ranking
+            .candidates
+            .iter()
+            .filter_map(|candidate| match brain.target(candidate) {
+                crate::brain::Target::Entry(entry) => Some(json!({
+                    "entry": entry.id,
+                    "question": entry.question,
+                    "answer": entry.answer.variant(0).summary(),
+                    "confidence": candidate.confidence,
+                })),
+                crate::brain::Target::Flow(_) => None,
+            })
+            .take(self.config.agents.copilot_suggestions)
+            .collect();
+        json!(suggestions)
+    }
+}
+
+/// A 1–5 rating, alone in a message ("5", "5分", "５").
+fn rating(text: &str) -> Option<i64> {
+    let normalized = crate::text::normalize(text).replace(' ', "");
+    let digits = normalized.trim_end_matches(['分', '星']);
+    digits.parse::<i64>().ok().filter(|score| (1..=5).contains(score))
+}
+
+/// A message from kefu itself to the customer.
+pub(super) fn system_message(
+    conversation: &Conversation,
+    text: &str,
+    in_reply_to: Option<i64>,
+) -> NewMessage {
+    NewMessage {
+        conversation_id: conversation.id,
+        customer_id: conversation.customer_id,
+        sender: Some(Sender::System),
+        content: serde_json::to_value(Reply::text(text)).unwrap_or_default(),
+        in_reply_to,
+        ..NewMessage::default()
+    }
+}
+
+/// Stores messages and returns them as stored.
+pub(super) async fn insert_all(
+    tx: &mut StoreTx<'static>,
+    messages: &[NewMessage],
+) -> Result<Vec<Message>, StoreError> {
+    let mut stored = Vec::with_capacity(messages.len());
+    for message in messages {
+        stored.extend(tx.insert_message(message).await?);
+    }
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rating;
+
+    #[test]
+    fn ratings_are_single_scores() {
+        assert_eq!(rating("5"), Some(5));
+        assert_eq!(rating(" ４分 "), Some(4));
+        assert_eq!(rating("6"), None);
+        assert_eq!(rating("5件衣服"), None);
+    }
+}
