@@ -241,3 +241,32 @@ fn chat_runs_a_flow_with_stubbed_webhooks() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("SF1234567890"), "{}", stdout(&output));
 }
+
+#[test]
+fn agent_add_reads_the_password_from_stdin_and_refuses_a_taken_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("kefu.db").display());
+    let migrate = run(kefu(&["migrate"]).env("KEFU_DATABASE_URL", &url));
+    assert!(migrate.status.success(), "{}", stderr(&migrate));
+    let add = |password: &str| {
+        let mut child = kefu(&["agent", "add", "mei", "--group", "after-sales"])
+            .env("KEFU_DATABASE_URL", &url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = add("short");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(stderr(&short).contains("at least 8 characters"), "{}", stderr(&short));
+    let created = add("a-long-password");
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains("created agent `mei`"), "{}", stdout(&created));
+    let again = add("a-long-password");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("taken"), "{}", stderr(&again));
+}

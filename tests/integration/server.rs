@@ -384,3 +384,26 @@ async fn the_live_feed_replays_what_a_reconnecting_workbench_missed() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_conversation_queued_too_long_becomes_a_ticket_and_the_customer_is_told() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = test_config(&data.path().join("kefu.db"));
+    config.agents.queue_timeout_secs = 0;
+    let app = spawn_with(config).await;
+    let (_, agent) = app.online_agent("busy", 1).await;
+    app.say("u-first", "转人工", None).await;
+    let waiting = app.say("u-waiting", "转人工", None).await;
+    assert_eq!(waiting["state"], "queued");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.started.service.expire_queue().await.unwrap();
+    let conversation = waiting["conversation_id"].as_i64().unwrap();
+    let (_, detail) =
+        app.call(Method::GET, &format!("/api/v1/conversations/{conversation}"), Some(&agent), None).await;
+    assert_eq!(detail["conversation"]["state"], "closed", "{detail}");
+    let last = detail["messages"].as_array().unwrap().last().unwrap()["text"].as_str().unwrap().to_string();
+    assert!(last.contains("客服都在忙"), "{last}");
+    let (_, tickets) = app.call(Method::GET, "/api/v1/tickets", Some(&agent), None).await;
+    assert_eq!(tickets["tickets"][0]["conversation_id"], conversation);
+    app.stop().await;
+}
