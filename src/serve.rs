@@ -1,7 +1,7 @@
 //! `kefu serve`: assembles the store, the brain, the conversation service and the HTTP
 //! server, and runs them until shutdown.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +10,8 @@ use tokio::net::TcpListener;
 
 use crate::agents::{BusinessHours, hash_password, random_password};
 use crate::brain::{Brain, BrainError};
+use crate::channels::Delivery;
+use crate::channels::wechat::WechatApp;
 use crate::config::Config;
 use crate::conversation::Service;
 use crate::store::{NewAgent, Role, Store, StoreError};
@@ -50,9 +52,23 @@ pub async fn prepare(config: Config) -> Result<Started, StartError> {
     let brain = tokio::task::spawn_blocking(move || Brain::load(&knowledge, &flows, &webhooks, model))
         .await
         .map_err(|e| StartError::Task(e.to_string()))??;
+    let unknown = crate::dialog::unknown_welcome_ids(&brain, &config.dialog);
+    if !unknown.is_empty() {
+        return Err(StartError::Config(format!(
+            "dialog.welcome_menu names no entry or flow: {}",
+            unknown.join(", ")
+        )));
+    }
     let store = Store::open(&config.database_url).await?;
     let first_admin_password = ensure_admin(&store).await?;
-    let service = Arc::new(Service::new(store, Arc::new(config), Arc::new(brain), hours));
+    let mut apps = BTreeMap::new();
+    for (name, app) in &config.wechat {
+        let app = WechatApp::new(name, app, store.clone())
+            .map_err(|e| StartError::Config(format!("[wechat.{name}]: {e}")))?;
+        apps.insert(name.clone(), Arc::new(app));
+    }
+    let delivery = Delivery::new(store.clone(), &config.app.webhook_url, &config.app.webhook_secret, apps);
+    let service = Arc::new(Service::new(store, Arc::new(config), Arc::new(brain), hours, delivery));
     Ok(Started { service, first_admin_password })
 }
 

@@ -1,14 +1,20 @@
 //! Channels: how messages reach customers on each platform.
 //!
 //! The app channel answers in the HTTP response and lets apps poll; when configured it
-//! also POSTs every outgoing message to the app's backend (`app.rs`). Only this module knows
-//! a platform's wire format.
+//! also POSTs every outgoing message to the app's backend (`app.rs`). WeChat apps get their
+//! messages through WeChat's customer-service API (`wechat/`). Only this module knows a
+//! platform's wire format.
 
 mod app;
+pub mod wechat;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use app::{AppPush, message_json};
 
-use crate::store::{Customer, Message};
+use crate::store::{Customer, Message, Store};
+use wechat::WechatApp;
 
 /// The channel name of the app channel.
 pub const APP: &str = "app";
@@ -17,24 +23,63 @@ pub const APP: &str = "app";
 #[derive(Debug, Clone)]
 pub struct Delivery {
     app: Option<AppPush>,
+    wechat: BTreeMap<String, Arc<WechatApp>>,
+    store: Store,
 }
 
 impl Delivery {
-    /// Delivery with the app backend push when `app_webhook_url` is set.
-    pub fn new(app_webhook_url: &str, app_webhook_secret: &str) -> Delivery {
+    /// Delivery through the app backend push (when `app_webhook_url` is set) and the given
+    /// WeChat apps.
+    pub fn new(
+        store: Store,
+        app_webhook_url: &str,
+        app_webhook_secret: &str,
+        wechat: BTreeMap<String, Arc<WechatApp>>,
+    ) -> Delivery {
         let app = (!app_webhook_url.is_empty()).then(|| AppPush::new(app_webhook_url, app_webhook_secret));
-        Delivery { app }
+        Delivery { app, wechat, store }
     }
 
-    /// Hands committed outgoing messages to their platform, in the background.
-    pub fn deliver(&self, customer: &Customer, messages: Vec<Message>) {
+    /// The WeChat app named `name`.
+    pub fn wechat_app(&self, name: &str) -> Option<&Arc<WechatApp>> {
+        self.wechat.get(name)
+    }
+
+    /// What the platform still lets kefu send in a conversation (`null` for channels
+    /// without limits).
+    pub async fn limits(
+        &self,
+        conversation: &crate::store::Conversation,
+    ) -> Result<serde_json::Value, crate::store::StoreError> {
+        match conversation.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name)) {
+            Some(app) => app.limits(&self.store, conversation.id).await,
+            None => Ok(serde_json::Value::Null),
+        }
+    }
+
+    /// Shows or hides "typing…" to the customer where the platform has it; false where it
+    /// does not.
+    pub async fn typing(&self, customer: &Customer, typing: bool) -> Result<bool, wechat::SendError> {
+        match customer.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name)) {
+            Some(app) => app.api.typing(&customer.external_id, typing).await.map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Hands committed outgoing messages to their platform. WeChat sends are awaited, so a
+    /// customer's messages leave in the order they were stored.
+    pub async fn deliver(&self, customer: &Customer, messages: Vec<Message>) {
         if messages.is_empty() {
             return;
         }
-        if customer.channel == APP
-            && let Some(app) = &self.app
+        if customer.channel == APP {
+            if let Some(app) = &self.app {
+                app.push(customer.external_id.clone(), messages);
+            }
+        } else if let Some(app) =
+            customer.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name))
         {
-            app.push(customer.external_id.clone(), messages);
+            app.deliver(&self.store, &customer.external_id, &messages).await;
         }
     }
 }

@@ -11,6 +11,11 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };
+    let unknown = kefu::dialog::unknown_welcome_ids(&brain, &config.dialog);
+    if !unknown.is_empty() {
+        writeln!(out, "error: dialog.welcome_menu names no entry or flow: {}", unknown.join(", "))?;
+        return Ok(ExitCode::FAILURE);
+    }
     let files: std::collections::BTreeSet<_> =
         brain.knowledge.entries.iter().map(|entry| entry.location.file.clone()).collect();
     writeln!(

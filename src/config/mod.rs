@@ -81,6 +81,9 @@ pub struct Config {
     pub app: AppConfig,
     /// Human agents: hours, queue, sessions and the lines around a hand-off.
     pub agents: AgentsConfig,
+    /// WeChat mini programs and official accounts, by name (push URL `/wechat/NAME`).
+    #[serde(default)]
+    pub wechat: BTreeMap<String, WechatConfig>,
 }
 
 /// When to answer, clarify or fall back.
@@ -116,6 +119,15 @@ pub struct DialogConfig {
     pub handoff_reply: String,
     /// The line introducing numbered choices.
     pub clarify_intro: String,
+    /// Said when a customer sends an image or a card instead of text.
+    pub media_reply: String,
+    /// Hand images and cards to an agent instead of answering `media_reply`.
+    pub media_handoff: bool,
+    /// Said when a customer opens the chat (e.g. taps a mini program's contact button).
+    pub welcome: String,
+    /// Entry and flow ids offered as a numbered menu under the welcome (empty: the flows,
+    /// then the first entries, five in all).
+    pub welcome_menu: Vec<String>,
 }
 
 /// How running flows behave.
@@ -162,6 +174,72 @@ impl std::fmt::Debug for WebhookConfig {
             .field("url", &self.url)
             .field("secret", &secret)
             .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+/// A WeChat mini program or official account.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WechatConfig {
+    /// The app's AppID (`wx…`), checked in every decrypted message.
+    pub appid: String,
+    /// The push Token from the admin console (signatures only).
+    pub token: String,
+    /// The 43-character EncodingAESKey (safe and compatible modes).
+    #[serde(default)]
+    pub encoding_aes_key: String,
+    /// The AppSecret, for access tokens (`KEFU_WECHAT_<NAME>_SECRET` overrides it).
+    #[serde(default)]
+    pub secret: String,
+    /// The push data format chosen in the console: `json` (mini programs) or `xml`.
+    #[serde(default = "default_wechat_format")]
+    pub format: String,
+    /// The API host; tests point it at a fake.
+    #[serde(default = "default_wechat_api")]
+    pub api_base: String,
+    /// `kefu` (hand-offs go to kefu's workbench) or `wechat` (to WeChat's own web tool).
+    #[serde(default = "default_wechat_handoff")]
+    pub handoff: String,
+    /// Messages the app may send after a user message, within `window_hours`.
+    #[serde(default = "default_window_messages")]
+    pub window_messages: i64,
+    /// How long the reply window after a user message lasts.
+    #[serde(default = "default_window_hours")]
+    pub window_hours: i64,
+}
+
+fn default_wechat_format() -> String {
+    "json".into()
+}
+
+fn default_wechat_api() -> String {
+    "https://api.weixin.qq.com".into()
+}
+
+fn default_wechat_handoff() -> String {
+    "kefu".into()
+}
+
+fn default_window_messages() -> i64 {
+    5
+}
+
+fn default_window_hours() -> i64 {
+    48
+}
+
+impl std::fmt::Debug for WechatConfig {
+    /// Token, key and secret never appear in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WechatConfig")
+            .field("appid", &self.appid)
+            .field("token", &"(redacted)")
+            .field("encoding_aes_key", &"(redacted)")
+            .field("secret", &if self.secret.is_empty() { "(none)" } else { "(redacted)" })
+            .field("format", &self.format)
+            .field("api_base", &self.api_base)
+            .field("handoff", &self.handoff)
             .finish()
     }
 }
@@ -244,7 +322,7 @@ layer!(MatcherLayer for MatcherConfig {
 });
 layer!(DialogLayer for DialogConfig {
     handoff_after_fallbacks: u32, handoff_on_repeated_question: bool, human_request_phrases: Vec<String>,
-    fallback_reply: String, handoff_reply: String, clarify_intro: String,
+    fallback_reply: String, handoff_reply: String, clarify_intro: String, media_reply: String, media_handoff: bool, welcome: String, welcome_menu: Vec<String>,
 });
 layer!(FlowsLayer for FlowsConfig {
     idle_timeout_secs: u64, cancel_phrases: Vec<String>, cancel_reply: String, resume_intro: String,
@@ -278,6 +356,8 @@ struct ConfigLayer {
     app: AppLayer,
     #[serde(default)]
     agents: AgentsLayer,
+    #[serde(default)]
+    wechat: Option<BTreeMap<String, WechatConfig>>,
 }
 
 impl Default for Config {
@@ -322,6 +402,7 @@ impl Config {
             webhooks,
             app,
             agents,
+            wechat,
         } = layer;
         set(&mut self.knowledge_dir, knowledge_dir);
         set(&mut self.flows_dir, flows_dir);
@@ -334,6 +415,7 @@ impl Config {
         agents.apply(&mut self.agents);
         // Webhooks merge by name: a file adds its own and re-points the sample ones.
         self.webhooks.extend(webhooks.unwrap_or_default());
+        self.wechat.extend(wechat.unwrap_or_default());
         Ok(())
     }
 
@@ -349,6 +431,10 @@ impl Config {
         set(&mut self.matcher.ambiguity_margin, env_value(env, "KEFU_AMBIGUITY_MARGIN")?);
         set(&mut self.matcher.suggest_threshold, env_value(env, "KEFU_SUGGEST_THRESHOLD")?);
         set(&mut self.dialog.handoff_after_fallbacks, env_value(env, "KEFU_HANDOFF_AFTER_FALLBACKS")?);
+        for (name, app) in &mut self.wechat {
+            let variable = format!("KEFU_WECHAT_{}_SECRET", name.to_uppercase().replace('-', "_"));
+            set(&mut app.secret, env.get(&variable).cloned());
+        }
         for (name, webhook) in &mut self.webhooks {
             let variable = format!("KEFU_WEBHOOK_{}_SECRET", name.to_uppercase().replace('-', "_"));
             set(&mut webhook.secret, env.get(&variable).cloned());
@@ -375,10 +461,41 @@ impl Config {
             let message = "must be between 1 and 9 (choices are answered with one digit)".to_string();
             return Err(ConfigError::Invalid { setting: "matcher.max_suggestions", message });
         }
+        for (name, webhook) in &self.webhooks {
+            if !(webhook.url.starts_with("https://") || webhook.url.starts_with("http://")) {
+                let message = format!("webhook `{name}`: url must start with https:// or http://");
+                return Err(ConfigError::Invalid { setting: "webhooks", message });
+            }
+        }
+        for (name, app) in &self.wechat {
+            if let Some(problem) = wechat_problem(name, app) {
+                return Err(ConfigError::Invalid {
+                    setting: "wechat",
+                    message: format!("[wechat.{name}]: {problem}"),
+                });
+            }
+        }
         self.matcher
             .model
             .check_shape()
             .map_err(|error| ConfigError::Invalid { setting: "matcher.model", message: error.to_string() })
+    }
+}
+
+/// What is wrong with a WeChat app's settings, if anything.
+fn wechat_problem(name: &str, app: &WechatConfig) -> Option<String> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Some("the name may use only letters, digits, `-` and `_` (it is in the push URL)".into())
+    } else if !matches!(app.format.as_str(), "json" | "xml") {
+        Some(format!("format `{}` must be `json` or `xml`", app.format))
+    } else if !matches!(app.handoff.as_str(), "kefu" | "wechat") {
+        Some(format!("handoff `{}` must be `kefu` or `wechat`", app.handoff))
+    } else if !app.encoding_aes_key.is_empty() && app.encoding_aes_key.len() != 43 {
+        Some("encoding_aes_key must be the 43 characters from the admin console".into())
+    } else if app.appid.is_empty() || app.token.is_empty() {
+        Some("appid and token are required".into())
+    } else {
+        None
     }
 }
 

@@ -29,6 +29,26 @@ impl Service {
         let now = now_ms();
         conversation.handoff_reason = Some(reason.clone());
         conversation.agent_group = group.clone();
+        let to_wechat = conversation
+            .channel
+            .strip_prefix("wechat:")
+            .and_then(|name| self.delivery.wechat_app(name))
+            .is_some_and(|app| app.transfer_to_wechat);
+        if to_wechat {
+            // WeChat's own web tool takes the session (the push answer transfers it); messages
+            // come back to kefu when it ends, as a new conversation.
+            conversation.state = ConversationState::Closed;
+            conversation.closed_at = Some(now);
+            let event = tx
+                .append_event(NewEvent {
+                    kind: "transferred_out".into(),
+                    conversation_id: Some(conversation.id),
+                    payload: json!({ "reason": reason, "to": "wechat" }),
+                    ..NewEvent::default()
+                })
+                .await?;
+            return Ok((Vec::new(), vec![event]));
+        }
         let someone_online =
             self.store.agents().await?.iter().any(|a| a.status == AgentStatus::Online && !a.disabled);
         if !self.hours.is_open(now) || !someone_online {

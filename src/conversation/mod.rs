@@ -57,10 +57,16 @@ pub struct Service {
 }
 
 impl Service {
-    /// Assembles the service; `hours` come from the validated configuration.
-    pub fn new(store: Store, config: Arc<Config>, brain: Arc<Brain>, hours: BusinessHours) -> Service {
+    /// Assembles the service; `hours` come from the validated configuration and `delivery`
+    /// knows the channels.
+    pub fn new(
+        store: Store,
+        config: Arc<Config>,
+        brain: Arc<Brain>,
+        hours: BusinessHours,
+        delivery: Delivery,
+    ) -> Service {
         let webhooks = WebhookClient::new(config.webhooks.clone());
-        let delivery = Delivery::new(&config.app.webhook_url, &config.app.webhook_secret);
         Service {
             store,
             hub: Hub::default(),
@@ -72,6 +78,11 @@ impl Service {
             assignment: tokio::sync::Mutex::new(()),
             config,
         }
+    }
+
+    /// The channels the service delivers to.
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
     }
 
     /// The brain in use; a message keeps the snapshot it started with.
@@ -89,7 +100,7 @@ impl Service {
         self.hub.publish(events);
         let Some(first) = outgoing.first() else { return };
         match self.store.customer(first.customer_id).await {
-            Ok(Some(customer)) => self.delivery.deliver(&customer, outgoing),
+            Ok(Some(customer)) => self.delivery.deliver(&customer, outgoing).await,
             Ok(None) => {}
             Err(error) => tracing::error!(error = %error, "cannot load the customer to deliver messages"),
         }

@@ -4,7 +4,9 @@
 use serde_json::json;
 
 use super::{Service, ServiceError, now_ms};
-use crate::dialog::{Action, Decision, DialogState, respond, respond_to_webhook};
+use crate::dialog::{
+    Action, Decision, DialogState, Outcome, respond, respond_to_media, respond_to_webhook, welcome,
+};
 use crate::knowledge::Reply;
 use crate::store::{
     Conversation, ConversationState, Message, NewEvent, NewMessage, Sender, StoreError, StoreTx,
@@ -21,8 +23,10 @@ pub struct Inbound {
     pub display_name: String,
     /// The platform's message id, for dropping retries.
     pub platform_msg_id: Option<String>,
-    /// What the customer wrote.
+    /// What the customer wrote (for an image or a card: a short description).
     pub text: String,
+    /// An image or a card the customer sent instead of text.
+    pub media: Option<Reply>,
 }
 
 /// What became of an inbound message.
@@ -36,6 +40,8 @@ pub struct Delivered {
     pub replies: Vec<Message>,
     /// The message was a retry of one already received; `replies` are the original ones.
     pub duplicate: bool,
+    /// The conversation was handed to the platform's own agent tool (WeChat `handoff = "wechat"`).
+    pub transferred_out: bool,
 }
 
 /// What one bot turn produced, to store in the second transaction.
@@ -65,7 +71,9 @@ impl Service {
             tx.save_conversation(&conversation).await?;
             conversation = tx.current_conversation(customer.id, &inbound.channel).await?;
         }
-        let content = serde_json::to_value(Reply::text(inbound.text.clone())).unwrap_or_default();
+        let content =
+            serde_json::to_value(inbound.media.clone().unwrap_or_else(|| Reply::text(inbound.text.clone())))
+                .unwrap_or_default();
         let new = NewMessage {
             conversation_id: conversation.id,
             customer_id: customer.id,
@@ -78,6 +86,7 @@ impl Service {
             drop(tx);
             return self.duplicate(customer.id, &inbound).await;
         };
+        tx.reopen_channel(conversation.id).await?;
         let mut payload =
             json!({ "message_id": message_id, "text": inbound.text, "customer_id": customer.id });
         if conversation.state != ConversationState::Bot {
@@ -101,19 +110,87 @@ impl Service {
                 state: conversation.state,
                 replies: Vec::new(),
                 duplicate: false,
+                transferred_out: false,
             });
         }
-        self.bot_turn(conversation, message_id, &inbound.text).await
+        self.bot_turn(conversation, message_id, &inbound).await
     }
 
-    /// Runs the dialog core on a stored message and stores what it decided.
+    /// Greets a customer who opened the chat, when the bot serves them and no flow is
+    /// running. `key` identifies the platform's event, so a retried event greets once.
+    pub async fn welcome(
+        &self,
+        channel: &str,
+        external_id: &str,
+        key: &str,
+    ) -> Result<Option<Delivered>, ServiceError> {
+        let _turn = self.customer_locks.lock(format!("{channel}\u{1f}{external_id}")).await;
+        let mut tx = self.store.begin().await?;
+        let customer = tx.upsert_customer(channel, external_id, "").await?;
+        let mut conversation = tx.current_conversation(customer.id, channel).await?;
+        let state = dialog_state(&conversation);
+        if conversation.state != ConversationState::Bot || state.flow.is_some() {
+            return Ok(None);
+        }
+        let outcome = welcome(&self.brain(), Service::policy(&self.config), &state);
+        conversation.dialog_state = serde_json::to_value(&outcome.state).unwrap_or_default();
+        let mut greeting = Vec::new();
+        for (index, action) in outcome.actions.into_iter().enumerate() {
+            if let Action::Reply { reply } = action {
+                greeting.push(NewMessage {
+                    conversation_id: conversation.id,
+                    customer_id: customer.id,
+                    content: serde_json::to_value(&reply).unwrap_or_default(),
+                    decision: (index == 0)
+                        .then(|| serde_json::to_value(&outcome.decision).unwrap_or_default()),
+                    platform_msg_id: (index == 0).then(|| key.to_string()),
+                    ..NewMessage::default()
+                });
+            }
+        }
+        let stored = insert_all(&mut tx, &greeting).await?;
+        if stored.len() < greeting.len() {
+            // The event was retried: the customer was greeted already.
+            return Ok(None);
+        }
+        tx.save_conversation(&conversation).await?;
+        tx.commit().await?;
+        self.after_commit(Vec::new(), stored.clone()).await;
+        Ok(Some(Delivered {
+            conversation_id: conversation.id,
+            state: conversation.state,
+            replies: stored,
+            duplicate: false,
+            transferred_out: false,
+        }))
+    }
+
+    /// Runs the dialog core on a stored message (text, or an image or card) and stores what
+    /// it decided.
     async fn bot_turn(
+        &self,
+        conversation: Conversation,
+        message_id: i64,
+        inbound: &Inbound,
+    ) -> Result<Delivered, ServiceError> {
+        let state = dialog_state(&conversation);
+        let turn = if inbound.media.is_some() {
+            let outcome = respond_to_media(Service::policy(&self.config), &state);
+            self.perform(&conversation, outcome).await
+        } else {
+            self.run_core(&conversation, state, &inbound.text).await?
+        };
+        self.store_turn(conversation, message_id, &inbound.text, turn).await
+    }
+
+    /// Stores a bot turn's replies and state, hands off if it asked to, then delivers.
+    async fn store_turn(
         &self,
         mut conversation: Conversation,
         message_id: i64,
         text: &str,
+        turn: BotTurn,
     ) -> Result<Delivered, ServiceError> {
-        let turn = self.run_core(&conversation, text).await?;
         let brain = self.brain();
         let mut tx = self.store.begin().await?;
         let mut outgoing = Vec::new();
@@ -153,6 +230,7 @@ impl Service {
         let stored = insert_all(&mut tx, &outgoing).await?;
         tx.commit().await?;
         let queued = conversation.state == ConversationState::Queued;
+        let transferred_out = events.iter().any(|event| event.kind == "transferred_out");
         self.after_commit(events, stored.clone()).await;
         let mut replies = stored;
         if queued {
@@ -161,15 +239,16 @@ impl Service {
             replies.extend(assigned.into_iter().filter(|m| m.conversation_id == conversation.id));
         }
         let state = self.store.conversation(conversation.id).await?.map_or(conversation.state, |c| c.state);
-        Ok(Delivered { conversation_id: conversation.id, state, replies, duplicate: false })
+        Ok(Delivered { conversation_id: conversation.id, state, replies, duplicate: false, transferred_out })
     }
 
     /// The dialog core's decision on `text`, webhook calls included.
-    async fn run_core(&self, conversation: &Conversation, text: &str) -> Result<BotTurn, ServiceError> {
-        let state: DialogState = serde_json::from_value(conversation.dialog_state.clone()).unwrap_or_else(|error| {
-            tracing::warn!(conversation_id = conversation.id, error = %error, "unreadable dialog state, starting afresh");
-            DialogState::default()
-        });
+    async fn run_core(
+        &self,
+        conversation: &Conversation,
+        state: DialogState,
+        text: &str,
+    ) -> Result<BotTurn, ServiceError> {
         let (brain, config, message) = (self.brain(), self.config.clone(), text.to_string());
         let now = now_ms() / 1000;
         // Matching is CPU work: keep it off the async runtime.
@@ -178,6 +257,12 @@ impl Service {
         })
         .await
         .map_err(|e| ServiceError::Task(e.to_string()))??;
+        Ok(self.perform(conversation, outcome).await)
+    }
+
+    /// Carries out a core outcome's actions: collects replies and the hand-off, and calls
+    /// webhooks, feeding each reply back to the core.
+    async fn perform(&self, conversation: &Conversation, outcome: Outcome) -> BotTurn {
         let confidence = outcome.ranking.as_ref().and_then(|r| r.best()).map(|c| c.confidence);
         let mut turn = BotTurn {
             state: outcome.state,
@@ -215,7 +300,7 @@ impl Service {
             turn.state = next.state;
             pending = next.actions;
         }
-        Ok(turn)
+        turn
     }
 
     /// A retry of a stored message: the replies it got, or — if it never got any because
@@ -237,13 +322,14 @@ impl Service {
             .ok_or_else(|| StoreError::Corrupt("a message without its conversation".into()))?;
         let replies = self.store.replies_to(original.id).await?;
         if replies.is_empty() && conversation.state == ConversationState::Bot {
-            return self.bot_turn(conversation, original.id, &inbound.text).await;
+            return self.bot_turn(conversation, original.id, inbound).await;
         }
         Ok(Delivered {
             conversation_id: conversation.id,
             state: conversation.state,
             replies,
             duplicate: true,
+            transferred_out: false,
         })
     }
 
@@ -288,6 +374,7 @@ impl Service {
             state: conversation.state,
             replies: stored,
             duplicate: false,
+            transferred_out: false,
         })
     }
 
@@ -311,6 +398,14 @@ impl Service {
             .collect();
         json!(suggestions)
     }
+}
+
+/// The conversation's dialog state; an unreadable one starts afresh.
+fn dialog_state(conversation: &Conversation) -> DialogState {
+    serde_json::from_value(conversation.dialog_state.clone()).unwrap_or_else(|error| {
+        tracing::warn!(conversation_id = conversation.id, error = %error, "unreadable dialog state, starting afresh");
+        DialogState::default()
+    })
 }
 
 /// A 1–5 rating, alone in a message ("5", "5分", "５").

@@ -207,3 +207,14 @@ fn a_message_without_letters_matches_nothing() {
         assert!(brain.matcher.rank(message).unwrap().candidates.is_empty(), "{message}");
     }
 }
+
+#[test]
+fn the_default_welcome_menu_lists_the_flows_first_and_a_digit_starts_one() {
+    let (brain, config) = (brain(), config());
+    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows };
+    let greeted = welcome(&brain, policy, &DialogState::default());
+    assert_eq!(greeted.state.pending_choices, vec!["order-status", "shipping-fee", "track"]);
+    let picked = say(&brain, &config, &greeted.state, "1", 0);
+    assert_eq!(running(&picked), Some("order-status"));
+    assert_eq!(replies(&picked), vec!["请发送订单号"]);
+}

@@ -7,12 +7,14 @@
 mod choice;
 mod converse;
 mod flow_turns;
+mod openers;
 mod policy;
 mod types;
 
 pub use choice::{parse_choice, rejects_choices};
 pub use converse::{Exchange, converse};
 pub use flow_turns::respond_to_webhook;
+pub use openers::{respond_to_media, unknown_welcome_ids, welcome};
 pub use policy::{Verdict, decide, respond};
 pub use types::{Action, Decision, DialogState, FlowStage, HandoffReason, Outcome, Policy};
 

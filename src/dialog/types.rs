@@ -51,6 +51,8 @@ pub enum HandoffReason {
         /// The agent group the flow asks for.
         group: Option<String>,
     },
+    /// The customer sent an image or a card and `media_handoff` is set.
+    Media,
 }
 
 /// What the bot decided for one message.
@@ -71,6 +73,13 @@ pub enum Decision {
     },
     /// Did not understand.
     Fallback,
+    /// Greeted a customer who opened the chat, offering a numbered menu.
+    Welcome {
+        /// Ids of the entries and flows offered.
+        options: Vec<String>,
+    },
+    /// Acknowledged an image or a card.
+    Media,
     /// Handed the conversation to a human.
     Handoff {
         /// Why.

@@ -52,6 +52,7 @@ pub async fn post_message(
         display_name: body.display_name.unwrap_or_default(),
         platform_msg_id: body.msg_id,
         text: body.text,
+        media: None,
     };
     let delivered = state.service.receive(inbound).await?;
     super::ops::record_exchange(APP, &delivered, started.elapsed());

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod ops;
 mod tickets;
+mod wechat;
 mod workbench;
 mod ws;
 
@@ -55,6 +56,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/conversations/{id}/messages", post(workbench::reply))
         .route("/conversations/{id}/transfer", post(workbench::transfer))
         .route("/conversations/{id}/close", post(workbench::close))
+        .route("/conversations/{id}/typing", post(workbench::typing))
         .route("/conversations/{id}/ticket", post(workbench::open_ticket))
         .route("/customers/{id}", get(customers::detail).patch(customers::update))
         .route("/tickets", get(tickets::list))
@@ -68,6 +70,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/ws/agent", get(ws::agent_feed))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
+        .route("/wechat/{name}", get(wechat::verify).post(wechat::push))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

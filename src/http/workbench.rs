@@ -182,6 +182,7 @@ pub async fn conversation(
         "customer": store.customer(conversation.customer_id).await?,
         "messages": transcript,
         "suggestions": suggestions,
+        "channel_limits": state.service.delivery().limits(&conversation).await?,
     })))
 }
 
@@ -240,6 +241,36 @@ pub async fn transfer(
     };
     let conversation = state.service.transfer(&agent, id, to, &body.note).await?;
     Ok(Json(json!({ "conversation": conversation })))
+}
+
+/// `POST /api/v1/conversations/{id}/typing`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    typing: bool,
+}
+
+/// Shows the customer that their agent is typing (WeChat only; best effort).
+pub async fn typing(
+    State(state): State<AppState>,
+    AgentCaller(agent): AgentCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Typing>,
+) -> Result<Json<Value>, ApiError> {
+    let store = &state.service.store;
+    let conversation =
+        store.conversation(id).await?.ok_or_else(|| ApiError::not_found("conversation not found"))?;
+    if conversation.agent_id != Some(agent.id) || conversation.state != ConversationState::Human {
+        return Err(ApiError::conflict("only the agent serving the conversation can type in it"));
+    }
+    let customer = store
+        .customer(conversation.customer_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a conversation without its customer"))?;
+    Ok(Json(match state.service.delivery().typing(&customer, body.typing).await {
+        Ok(sent) => json!({ "sent": sent }),
+        Err(error) => json!({ "sent": false, "error": error.to_string() }),
+    }))
 }
 
 /// Closes the conversation; the customer is asked to rate it.

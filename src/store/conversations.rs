@@ -87,6 +87,18 @@ impl StoreTx<'_> {
         find(&mut *self.tx, id).await
     }
 
+    /// Forgets that the platform refused messages: the customer wrote again, which reopens
+    /// the reply window.
+    pub async fn reopen_channel(&mut self, conversation_id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE conversations SET channel_blocked = NULL WHERE id = $1 AND channel_blocked IS NOT NULL",
+        )
+        .bind(conversation_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Writes every changeable field of `conversation`.
     pub async fn save_conversation(&mut self, conversation: &Conversation) -> Result<(), StoreError> {
         sqlx::query(

@@ -6,8 +6,14 @@ use sqlx::Executor;
 use super::{Backend, Store, StoreError};
 
 /// (version, SQL) per backend, in order.
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_initial.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_initial.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_initial.sql")),
+    (2, include_str!("migrations/sqlite/0002_wechat.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_initial.sql")),
+    (2, include_str!("migrations/postgres/0002_wechat.sql")),
+];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.
 pub(super) async fn apply(store: &Store) -> Result<(), StoreError> {

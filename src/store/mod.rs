@@ -15,6 +15,7 @@ mod migrations;
 mod records;
 mod sessions;
 mod tickets;
+mod wechat;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -44,9 +44,15 @@ pub fn test_config(database: &Path) -> Config {
 
 /// Starts a server on a fresh database.
 pub async fn spawn_app() -> TestApp {
+    spawn_adjusted(|_| {}).await
+}
+
+/// Starts a server on a fresh database, with `adjust` applied to the test settings.
+pub async fn spawn_adjusted(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let data = tempfile::tempdir().unwrap();
-    let database = data.path().join("kefu.db");
-    let mut app = spawn_with(test_config(&database)).await;
+    let mut config = test_config(&data.path().join("kefu.db"));
+    adjust(&mut config);
+    let mut app = spawn_with(config).await;
     app._data = Some(data);
     app
 }

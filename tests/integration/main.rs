@@ -3,5 +3,7 @@
 mod app;
 mod cli;
 mod fake_backend;
+mod fake_wechat;
 mod server;
 mod webhooks;
+mod wechat;
