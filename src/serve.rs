@@ -16,6 +16,9 @@ use crate::config::Config;
 use crate::conversation::Service;
 use crate::store::{NewAgent, Role, Store, StoreError};
 
+/// How long shutdown waits for queued WeChat messages.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -82,6 +85,11 @@ pub async fn run(
     let upkeep = started.service.spawn_upkeep();
     let result = crate::http::launch(listener, started.service.clone(), shutdown).await;
     upkeep.abort();
+    // Replies already stored still go out, unless WeChat is unreachable for long.
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, started.service.delivery().drain()).await;
+    if drained.is_err() {
+        tracing::warn!("shutting down with WeChat messages unsent; they stay in the transcript");
+    }
     started.service.store.close().await;
     result
 }

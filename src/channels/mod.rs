@@ -66,9 +66,17 @@ impl Delivery {
         }
     }
 
-    /// Hands committed outgoing messages to their platform. WeChat sends are awaited, so a
+    /// Shows "typing…" while the bot waits for something slow (a webhook); queued before
+    /// the answer that follows.
+    pub fn bot_typing(&self, customer: &Customer) {
+        if let Some(app) = customer.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name)) {
+            app.enqueue_typing(&customer.external_id);
+        }
+    }
+
+    /// Hands committed outgoing messages to their platform, in the background; a WeChat
     /// customer's messages leave in the order they were stored.
-    pub async fn deliver(&self, customer: &Customer, messages: Vec<Message>) {
+    pub fn deliver(&self, customer: &Customer, messages: Vec<Message>) {
         if messages.is_empty() {
             return;
         }
@@ -79,7 +87,14 @@ impl Delivery {
         } else if let Some(app) =
             customer.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name))
         {
-            app.deliver(&self.store, &customer.external_id, &messages).await;
+            app.enqueue(&customer.external_id, messages);
+        }
+    }
+
+    /// Waits until the messages handed over so far have been sent (at shutdown).
+    pub async fn drain(&self) {
+        for app in self.wechat.values() {
+            app.drain().await;
         }
     }
 }

@@ -100,7 +100,7 @@ impl Service {
         self.hub.publish(events);
         let Some(first) = outgoing.first() else { return };
         match self.store.customer(first.customer_id).await {
-            Ok(Some(customer)) => self.delivery.deliver(&customer, outgoing).await,
+            Ok(Some(customer)) => self.delivery.deliver(&customer, outgoing),
             Ok(None) => {}
             Err(error) => tracing::error!(error = %error, "cannot load the customer to deliver messages"),
         }

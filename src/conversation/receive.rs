@@ -9,7 +9,8 @@ use crate::dialog::{
 };
 use crate::knowledge::Reply;
 use crate::store::{
-    Conversation, ConversationState, Message, NewEvent, NewMessage, Sender, StoreError, StoreTx,
+    Conversation, ConversationState, CustomerPatch, Message, NewEvent, NewMessage, Sender, StoreError,
+    StoreTx,
 };
 
 /// A message from a customer, as a channel received it.
@@ -117,19 +118,30 @@ impl Service {
     }
 
     /// Greets a customer who opened the chat, when the bot serves them and no flow is
-    /// running. `key` identifies the platform's event, so a retried event greets once.
+    /// running. `key` identifies the platform's event, so a retried event greets once;
+    /// `came_from` (where the chat was opened, e.g. a product page) is kept for agents.
     pub async fn welcome(
         &self,
         channel: &str,
         external_id: &str,
         key: &str,
+        came_from: &str,
     ) -> Result<Option<Delivered>, ServiceError> {
         let _turn = self.customer_locks.lock(format!("{channel}\u{1f}{external_id}")).await;
         let mut tx = self.store.begin().await?;
         let customer = tx.upsert_customer(channel, external_id, "").await?;
+        if !came_from.is_empty()
+            && customer.attributes.get("session_from").and_then(|v| v.as_str()) != Some(came_from)
+        {
+            let mut attributes = customer.attributes.clone();
+            attributes.insert("session_from".into(), json!(came_from));
+            let patch = CustomerPatch { attributes: Some(attributes), ..CustomerPatch::default() };
+            tx.update_customer(customer.id, &patch).await?;
+        }
         let mut conversation = tx.current_conversation(customer.id, channel).await?;
         let state = dialog_state(&conversation);
         if conversation.state != ConversationState::Bot || state.flow.is_some() {
+            tx.commit().await?;
             return Ok(None);
         }
         let outcome = welcome(&self.brain(), Service::policy(&self.config), &state);
@@ -289,6 +301,11 @@ impl Service {
                 }
             }
             let Some((webhook, payload)) = call else { break };
+            if conversation.channel.starts_with("wechat:")
+                && let Ok(Some(customer)) = self.store.customer(conversation.customer_id).await
+            {
+                self.delivery.bot_typing(&customer);
+            }
             let reply = self.webhooks.call(&webhook, &payload, &customer).await;
             let next = respond_to_webhook(
                 &self.brain(),

@@ -144,9 +144,9 @@ async fn handle(
             };
             service.receive(inbound(common, *msg_id, format!("[小程序卡片] {title}"), Some(card))).await?
         }
-        PushMessage::EnterSession { common, .. } => {
+        PushMessage::EnterSession { common, session_from } => {
             let key = format!("event:enter_session:{}", common.create_time);
-            service.welcome(&channel, &common.from_user, &key).await?;
+            service.welcome(&channel, &common.from_user, &key, session_from).await?;
             return Ok(false);
         }
         PushMessage::Other { common, msg_id: Some(msg_id), msg_type } => {

@@ -212,7 +212,19 @@ pub async fn reply(
 ) -> Result<Json<Value>, ApiError> {
     let message = state.service.agent_reply(&agent, id, &body.text).await?;
     metrics::counter!("kefu_agent_replies_total").increment(1);
-    Ok(Json(json!({ "message": message_json(&message) })))
+    let mut answer = json!({ "message": message_json(&message) });
+    if let Some(conversation) = state.service.store.conversation(id).await? {
+        let limits = state.service.delivery().limits(&conversation).await?;
+        // WeChat allows a few messages per customer message: say when the next is the last.
+        if limits["messages_left"].as_i64().is_some_and(|left| left <= 1) {
+            answer["warning"] = json!(match limits["messages_left"].as_i64() {
+                Some(1) => "只能再发 1 条消息，客户回复后才能继续发送",
+                _ => "客户回复前无法再发送消息（微信限制）",
+            });
+        }
+        answer["channel_limits"] = limits;
+    }
+    Ok(Json(answer))
 }
 
 /// `POST /api/v1/conversations/{id}/transfer`: to an agent or a group.

@@ -70,10 +70,18 @@ async fn post(app: &TestApp, path_and_query: &str, body: String) -> (StatusCode,
     (response.status(), response.text().await.unwrap())
 }
 
-/// Pushes `message` to `app_name` in safe mode; returns the status and body.
+/// Pushes `message` to `app_name` in safe mode; returns the status and body once the
+/// replies it caused have gone out.
 async fn push(app: &TestApp, app_name: &str, message: &Value) -> (StatusCode, String) {
     let (query, body) = sealed(&aes(), message, now());
-    post(app, &format!("/wechat/{app_name}?{query}"), body).await
+    let answer = post(app, &format!("/wechat/{app_name}?{query}"), body).await;
+    sent(app).await;
+    answer
+}
+
+/// Waits until the messages stored so far were sent.
+async fn sent(app: &TestApp) {
+    app.started.service.delivery().drain().await;
 }
 
 async fn push_ok(app: &TestApp, message: &Value) {
@@ -193,6 +201,7 @@ async fn a_plaintext_xml_app_is_answered_and_refuses_doctype_bodies() {
          <Content><![CDATA[发票怎么开]]></Content><MsgId>77</MsgId></xml>"
     );
     assert_eq!(post(&app, &format!("/wechat/oa?{query}"), body).await, (StatusCode::OK, "success".into()));
+    sent(&app).await;
     assert_eq!(fake.texts_to("o-xml").len(), 1, "{:?}", fake.sends());
 
     let xxe = format!(
@@ -238,6 +247,8 @@ async fn an_agent_answers_through_wechat_until_the_window_closes_and_again_after
             let (status, body) =
                 app.call(Method::POST, &path, Some(&agent), Some(json!({ "text": text }))).await;
             assert_eq!(status, StatusCode::OK, "{body}");
+            sent(app).await;
+            body
         }
     };
     reply("您好，我是小美").await;
@@ -255,9 +266,12 @@ async fn an_agent_answers_through_wechat_until_the_window_closes_and_again_after
     assert_eq!(fake.typing(), vec![json!({ "touser": "o-human", "command": "Typing" })]);
 
     fake.script(&[45047]);
-    reply("还在吗？").await;
+    // Four messages since the customer wrote: the agent is told the next one is the last.
+    let warned = reply("还在吗？").await;
+    assert!(warned["warning"].as_str().unwrap().contains("1 条"), "{warned}");
     let attempts = fake.attempts();
-    reply("请问还有什么问题吗？").await;
+    let refused = reply("请问还有什么问题吗？").await;
+    assert!(refused["warning"].as_str().unwrap().contains("无法再发送"), "{refused}");
     assert_eq!(fake.attempts(), attempts, "no more sends once WeChat closed the window");
     let detail_path = format!("/api/v1/conversations/{conversation}");
     let (_, detail) = app.call(Method::GET, &detail_path, Some(&agent), None).await;
@@ -330,6 +344,17 @@ async fn opening_the_chat_greets_once_with_a_menu_answered_by_number() {
     assert_eq!(decision["decision"], "flow", "{decision}");
     assert_eq!(decision["flow"], "order-status", "{decision}");
     assert_eq!(fake.texts_to("o-new").len(), 2);
+    let store = &app.started.service.store;
+    let customer = store.customer_by_external_id("wechat:shop", "o-new").await.unwrap().unwrap();
+    assert_eq!(customer.attributes["session_from"], "goods-123", "agents see where the chat was opened");
+
+    // Looking the order up calls a webhook: the customer sees "typing…" meanwhile.
+    push_ok(&app, &text("o-new", 32, "DD2024111900123")).await;
+    assert!(
+        fake.typing().contains(&json!({ "touser": "o-new", "command": "Typing" })),
+        "{:?}",
+        fake.typing()
+    );
     app.stop().await;
 }
 

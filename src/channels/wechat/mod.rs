@@ -4,8 +4,7 @@
 mod api;
 pub mod crypto;
 pub mod message;
-
-use std::sync::Arc;
+mod outbox;
 
 pub use api::{SendError, WechatApi};
 pub use crypto::{CryptoError, WechatCrypto};
@@ -39,6 +38,8 @@ pub struct WechatApp {
     pub window_hours: i64,
     /// The API client.
     pub api: WechatApi,
+    store: Store,
+    outbox: outbox::Outbox,
 }
 
 impl WechatApp {
@@ -56,7 +57,9 @@ impl WechatApp {
             transfer_to_wechat: config.handoff == "wechat",
             window_messages: config.window_messages,
             window_hours: config.window_hours,
-            api: WechatApi::new(name, &config.api_base, &config.appid, &config.secret, store),
+            api: WechatApi::new(name, &config.api_base, &config.appid, &config.secret, store.clone()),
+            store,
+            outbox: outbox::Outbox::default(),
         })
     }
 
@@ -67,7 +70,8 @@ impl WechatApp {
 
     /// Sends stored messages to `openid` in order: consecutive texts packed into one message
     /// (WeChat counts messages against a small quota); stops at a closed window.
-    pub async fn deliver(self: &Arc<Self>, store: &Store, openid: &str, messages: &[Message]) {
+    async fn deliver(&self, openid: &str, messages: &[Message]) {
+        let store = &self.store;
         let replies: Vec<Reply> =
             messages.iter().filter_map(|m| serde_json::from_value(m.content.clone()).ok()).collect();
         let conversation_id = messages.first().map(|m| m.conversation_id);
