@@ -59,6 +59,8 @@ pub struct Brain {
     pub matcher: Matcher,
     /// A hash of the files the brain was built from, stored with every bot answer.
     pub version: String,
+    /// When it was built, ms since the epoch.
+    pub loaded_at: i64,
 }
 
 impl Brain {
@@ -111,7 +113,10 @@ impl Brain {
             patterns: flow.patterns.clone(),
         });
         let matcher = Matcher::build(entries.chain(flow_targets).collect(), segmenter, model)?;
-        Ok(Brain { knowledge, flows, matcher, version: "unversioned".into() })
+        let loaded_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as i64);
+        Ok(Brain { knowledge, flows, matcher, version: "unversioned".into(), loaded_at })
     }
 
     /// Indexes a knowledge base without flows.

@@ -7,6 +7,7 @@ pub mod config;
 pub mod conversation;
 pub mod dialog;
 pub mod eval;
+pub mod explain;
 pub mod flows;
 pub mod http;
 pub mod knowledge;

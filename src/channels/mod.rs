@@ -2,10 +2,11 @@
 //!
 //! The app channel answers in the HTTP response and lets apps poll; when configured it
 //! also POSTs every outgoing message to the app's backend (`app.rs`). WeChat apps get their
-//! messages through WeChat's customer-service API (`wechat/`). Only this module knows a
-//! platform's wire format.
+//! messages through WeChat's customer-service API (`wechat/`); website visitors through the
+//! widget's live socket (`web.rs`). Only this module knows a platform's wire format.
 
 mod app;
+pub mod web;
 pub mod wechat;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub use app::{AppPush, message_json};
 
 use crate::store::{Customer, Message, Store};
+use web::{WEB, WebFeeds, WebPush};
 use wechat::WechatApp;
 
 /// The channel name of the app channel.
@@ -24,6 +26,7 @@ pub const APP: &str = "app";
 pub struct Delivery {
     app: Option<AppPush>,
     wechat: BTreeMap<String, Arc<WechatApp>>,
+    web: WebFeeds,
     store: Store,
 }
 
@@ -37,7 +40,12 @@ impl Delivery {
         wechat: BTreeMap<String, Arc<WechatApp>>,
     ) -> Delivery {
         let app = (!app_webhook_url.is_empty()).then(|| AppPush::new(app_webhook_url, app_webhook_secret));
-        Delivery { app, wechat, store }
+        Delivery { app, wechat, web: WebFeeds::default(), store }
+    }
+
+    /// The website visitors' live feeds.
+    pub fn web(&self) -> &WebFeeds {
+        &self.web
     }
 
     /// The WeChat app named `name`.
@@ -60,6 +68,9 @@ impl Delivery {
     /// Shows or hides "typing…" to the customer where the platform has it; false where it
     /// does not.
     pub async fn typing(&self, customer: &Customer, typing: bool) -> Result<bool, wechat::SendError> {
+        if customer.channel == WEB {
+            return Ok(self.web.push(&customer.external_id, WebPush::Typing(typing)));
+        }
         match customer.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name)) {
             Some(app) => app.api.typing(&customer.external_id, typing).await.map(|()| true),
             None => Ok(false),
@@ -83,6 +94,11 @@ impl Delivery {
         if customer.channel == APP {
             if let Some(app) = &self.app {
                 app.push(customer.external_id.clone(), messages);
+            }
+        } else if customer.channel == WEB {
+            // A visitor without an open window reads the history when they come back.
+            for message in messages {
+                self.web.push(&customer.external_id, WebPush::Message(Box::new(message)));
             }
         } else if let Some(app) =
             customer.channel.strip_prefix("wechat:").and_then(|name| self.wechat.get(name))

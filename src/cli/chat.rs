@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use kefu::config::Config;
-use kefu::dialog::{Action, DialogState, converse};
+use kefu::dialog::{DialogState, converse};
+use kefu::explain::reply_lines;
 use kefu::scenarios::load_stub_file;
 use kefu::webhooks::WebhookClient;
 
@@ -58,18 +59,4 @@ pub fn run(config: &Config, webhook_stub: Option<&Path>, out: &mut dyn Write) ->
         state = exchange.state;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The actions as lines of text: replies, and a note for hand-offs.
-pub fn reply_lines(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .filter_map(|action| match action {
-            Action::Reply { reply } => Some(reply.summary()),
-            Action::Handoff { reason } => {
-                Some(format!("[转人工: {}]", serde_json::to_string(reason).unwrap_or_default()))
-            }
-            Action::CallWebhook { .. } => None,
-        })
-        .collect()
 }

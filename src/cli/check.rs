@@ -20,11 +20,12 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         brain.knowledge.entries.iter().map(|entry| entry.location.file.clone()).collect();
     writeln!(
         out,
-        "ok: {} entries in {} files ({}), {} synonym groups; {} flows ({}); {} phrasings indexed",
+        "ok: {} entries in {} files ({}), {} synonym groups, {} canned replies; {} flows ({}); {} phrasings indexed",
         brain.knowledge.entries.len(),
         files.len(),
         config.knowledge_dir.display(),
         brain.knowledge.synonym_groups.len(),
+        brain.knowledge.canned.len(),
         brain.flows.flows.len(),
         config.flows_dir.display(),
         brain.matcher.phrasing_count(),

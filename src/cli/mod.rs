@@ -30,7 +30,7 @@ pub fn load_brain(config: &Config) -> anyhow::Result<Result<Brain, ExitCode>> {
 
 /// The policy the configuration sets.
 pub fn policy(config: &Config) -> kefu::dialog::Policy<'_> {
-    kefu::dialog::Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows }
+    kefu::dialog::Policy::of(config)
 }
 
 /// The current time in unix seconds.

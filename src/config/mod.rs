@@ -79,6 +79,8 @@ pub struct Config {
     pub webhooks: BTreeMap<String, WebhookConfig>,
     /// The app channel (REST API for native apps and backends).
     pub app: AppConfig,
+    /// The website channel: the chat widget and its demo page.
+    pub web: WebConfig,
     /// Human agents: hours, queue, sessions and the lines around a hand-off.
     pub agents: AgentsConfig,
     /// WeChat mini programs and official accounts, by name (push URL `/wechat/NAME`).
@@ -268,6 +270,31 @@ impl std::fmt::Debug for AppConfig {
     }
 }
 
+/// The website channel (`/widget.js`, `/ws/chat`).
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Serve the widget, its WebSocket and the demo page at `/`.
+    pub enabled: bool,
+    /// Key of the HMAC-SHA256 that host sites sign their logged-in user ids with
+    /// (`KEFU_WEB_IDENTITY_SECRET` overrides it); empty: only anonymous visitors.
+    pub identity_secret: String,
+    /// Origins (`https://shop.example.com`) whose pages may open the widget's WebSocket;
+    /// empty: any.
+    pub allowed_origins: Vec<String>,
+}
+
+impl std::fmt::Debug for WebConfig {
+    /// The secret never appears in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("enabled", &self.enabled)
+            .field("identity_secret", &if self.identity_secret.is_empty() { "(none)" } else { "(redacted)" })
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
+}
+
 /// Human agents.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -329,6 +356,7 @@ layer!(FlowsLayer for FlowsConfig {
     webhook_error_reply: String, busy_reply: String,
 });
 layer!(AppLayer for AppConfig { api_keys: Vec<String>, webhook_url: String, webhook_secret: String });
+layer!(WebLayer for WebConfig { enabled: bool, identity_secret: String, allowed_origins: Vec<String> });
 layer!(AgentsLayer for AgentsConfig {
     timezone: String, business_hours: Vec<String>, queue_timeout_secs: u64, session_hours: u64,
     default_max_concurrent: i64, copilot_suggestions: usize, queued_reply: String, queue_moved_reply: String,
@@ -354,6 +382,8 @@ struct ConfigLayer {
     webhooks: Option<BTreeMap<String, WebhookConfig>>,
     #[serde(default)]
     app: AppLayer,
+    #[serde(default)]
+    web: WebLayer,
     #[serde(default)]
     agents: AgentsLayer,
     #[serde(default)]
@@ -401,6 +431,7 @@ impl Config {
             flows,
             webhooks,
             app,
+            web,
             agents,
             wechat,
         } = layer;
@@ -412,6 +443,7 @@ impl Config {
         dialog.apply(&mut self.dialog);
         flows.apply(&mut self.flows);
         app.apply(&mut self.app);
+        web.apply(&mut self.web);
         agents.apply(&mut self.agents);
         // Webhooks merge by name: a file adds its own and re-points the sample ones.
         self.webhooks.extend(webhooks.unwrap_or_default());
@@ -424,6 +456,7 @@ impl Config {
         set(&mut self.flows_dir, env.get("KEFU_FLOWS_DIR").map(PathBuf::from));
         set(&mut self.bind, env.get("KEFU_BIND").cloned());
         set(&mut self.database_url, env.get("KEFU_DATABASE_URL").cloned());
+        set(&mut self.web.identity_secret, env.get("KEFU_WEB_IDENTITY_SECRET").cloned());
         if let Some(key) = env.get("KEFU_APP_API_KEY").filter(|key| !key.trim().is_empty()) {
             self.app.api_keys.push(key.trim().to_string());
         }
@@ -467,6 +500,10 @@ impl Config {
                 return Err(ConfigError::Invalid { setting: "webhooks", message });
             }
         }
+        if let Some(origin) = self.web.allowed_origins.iter().find(|o| !is_origin(o)) {
+            let message = format!("`{origin}` is not an origin like https://shop.example.com (no path)");
+            return Err(ConfigError::Invalid { setting: "web.allowed_origins", message });
+        }
         for (name, app) in &self.wechat {
             if let Some(problem) = wechat_problem(name, app) {
                 return Err(ConfigError::Invalid {
@@ -480,6 +517,12 @@ impl Config {
             .check_shape()
             .map_err(|error| ConfigError::Invalid { setting: "matcher.model", message: error.to_string() })
     }
+}
+
+/// `scheme://host[:port]`, as browsers send it in `Origin`.
+fn is_origin(text: &str) -> bool {
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    rest.is_some_and(|host| !host.is_empty() && !host.contains('/'))
 }
 
 /// What is wrong with a WeChat app's settings, if anything.

@@ -92,7 +92,7 @@ impl Service {
 
     /// The policy the configuration sets.
     fn policy(config: &Config) -> Policy<'_> {
-        Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows }
+        Policy::of(config)
     }
 
     /// After a commit: tell the workbenches and send the customer's messages.

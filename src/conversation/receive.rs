@@ -35,6 +35,8 @@ pub struct Inbound {
 pub struct Delivered {
     /// The conversation it belongs to.
     pub conversation_id: i64,
+    /// The customer's message as stored (none for a greeting).
+    pub message_id: Option<i64>,
     /// The conversation's state afterwards.
     pub state: ConversationState,
     /// The replies sent right away (none when an agent is to answer).
@@ -108,6 +110,7 @@ impl Service {
             // An agent answers (or will): the bot stays silent.
             return Ok(Delivered {
                 conversation_id: conversation.id,
+                message_id: Some(message_id),
                 state: conversation.state,
                 replies: Vec::new(),
                 duplicate: false,
@@ -170,6 +173,7 @@ impl Service {
         self.after_commit(Vec::new(), stored.clone()).await;
         Ok(Some(Delivered {
             conversation_id: conversation.id,
+            message_id: None,
             state: conversation.state,
             replies: stored,
             duplicate: false,
@@ -251,7 +255,14 @@ impl Service {
             replies.extend(assigned.into_iter().filter(|m| m.conversation_id == conversation.id));
         }
         let state = self.store.conversation(conversation.id).await?.map_or(conversation.state, |c| c.state);
-        Ok(Delivered { conversation_id: conversation.id, state, replies, duplicate: false, transferred_out })
+        Ok(Delivered {
+            conversation_id: conversation.id,
+            message_id: Some(message_id),
+            state,
+            replies,
+            duplicate: false,
+            transferred_out,
+        })
     }
 
     /// The dialog core's decision on `text`, webhook calls included.
@@ -342,6 +353,7 @@ impl Service {
             return self.bot_turn(conversation, original.id, inbound).await;
         }
         Ok(Delivered {
+            message_id: Some(original.id),
             conversation_id: conversation.id,
             state: conversation.state,
             replies,
@@ -387,6 +399,7 @@ impl Service {
         tx.commit().await?;
         self.after_commit(vec![event], stored.clone()).await;
         Ok(Delivered {
+            message_id: Some(message_id),
             conversation_id: conversation.id,
             state: conversation.state,
             replies: stored,

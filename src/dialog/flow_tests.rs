@@ -67,7 +67,7 @@ fn config() -> Config {
 }
 
 fn say(brain: &Brain, config: &Config, state: &DialogState, message: &str, now: i64) -> Exchange {
-    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows };
+    let policy = Policy::of(config);
     converse(brain, policy, state, message, now, |webhook, payload| {
         assert_eq!(webhook, "order_lookup");
         assert_eq!(payload["values"]["order_no"], "DD2024111900123");
@@ -179,7 +179,7 @@ fn running_out_of_attempts_hands_off() {
 #[test]
 fn a_failed_webhook_apologises_and_hands_off() {
     let (brain, config) = (brain(), config());
-    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows };
+    let policy = Policy::of(&config);
     let failed = converse(&brain, policy, &DialogState::default(), "查 DD2024111900123", 0, |_, _| {
         Err(WebhookFailure("timed out".into()))
     })
@@ -192,7 +192,7 @@ fn a_failed_webhook_apologises_and_hands_off() {
 #[test]
 fn a_webhook_reply_for_no_running_flow_changes_nothing() {
     let (brain, config) = (brain(), config());
-    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows };
+    let policy = Policy::of(&config);
     let state = DialogState::default();
     let outcome = respond_to_webhook(&brain, policy, &state, Ok(json!({})), 0);
     assert_eq!(outcome.state, state);
@@ -211,7 +211,7 @@ fn a_message_without_letters_matches_nothing() {
 #[test]
 fn the_default_welcome_menu_lists_the_flows_first_and_a_digit_starts_one() {
     let (brain, config) = (brain(), config());
-    let policy = Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows };
+    let policy = Policy::of(&config);
     let greeted = welcome(&brain, policy, &DialogState::default());
     assert_eq!(greeted.state.pending_choices, vec!["order-status", "shipping-fee", "track"]);
     let picked = say(&brain, &config, &greeted.state, "1", 0);

@@ -178,7 +178,7 @@ fn turning_down_every_choice_counts_as_a_fallback() {
 }
 
 fn policy_with<'c>(config: &'c Config) -> Policy<'c> {
-    Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows }
+    Policy::of(config)
 }
 
 #[test]

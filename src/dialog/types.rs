@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::{DialogConfig, FlowsConfig, MatcherConfig};
+use crate::config::{Config, DialogConfig, FlowsConfig, MatcherConfig};
 use crate::flows::FlowState;
 use crate::knowledge::{EntryId, Reply};
 use crate::matcher::Ranking;
@@ -155,4 +155,11 @@ pub struct Policy<'a> {
     pub dialog: &'a DialogConfig,
     /// How running flows behave.
     pub flows: &'a FlowsConfig,
+}
+
+impl<'a> Policy<'a> {
+    /// The policy a configuration sets.
+    pub fn of(config: &'a Config) -> Policy<'a> {
+        Policy { matcher: &config.matcher, dialog: &config.dialog, flows: &config.flows }
+    }
 }

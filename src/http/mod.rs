@@ -5,10 +5,13 @@
 
 mod admin;
 mod app;
+mod chat;
 mod customers;
 mod error;
 mod extract;
+mod knowledge;
 mod ops;
+mod pages;
 mod tickets;
 mod wechat;
 mod workbench;
@@ -21,6 +24,7 @@ use axum::Router;
 use axum::routing::{get, patch, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -37,11 +41,14 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     service: Arc<Service>,
     metrics: PrometheusHandle,
+    /// Turns true when the server shuts down: live sockets say goodbye so clients reconnect.
+    closing: watch::Receiver<bool>,
 }
 
-/// The route table.
-pub fn router(service: Arc<Service>) -> Router {
-    let state = AppState { service, metrics: metrics_handle() };
+/// The route table; `closing` turns true at shutdown.
+pub fn router(service: Arc<Service>, closing: watch::Receiver<bool>) -> Router {
+    let website = service.config.web.enabled;
+    let state = AppState { service, metrics: metrics_handle(), closing };
     let api = Router::new()
         .route("/app/messages", post(app::post_message))
         .route("/app/users/{user_id}/messages", get(app::poll))
@@ -49,6 +56,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/auth/logout", post(workbench::logout))
         .route("/me", get(workbench::me))
         .route("/me/status", post(workbench::set_status))
+        .route("/agents", get(workbench::colleagues))
+        .route("/canned", get(knowledge::canned))
         .route("/queue", get(workbench::queue))
         .route("/conversations", get(workbench::conversations))
         .route("/conversations/{id}", get(workbench::conversation))
@@ -64,10 +73,14 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/tickets/{id}/notes", post(tickets::add_note))
         .route("/admin/agents", get(admin::list).post(admin::create))
         .route("/admin/agents/{id}", patch(admin::update))
+        .route("/admin/knowledge", get(knowledge::status))
+        .route("/admin/ask", post(knowledge::ask))
         .fallback(|| async { ApiError::not_found("no such endpoint") });
     Router::new()
         .nest("/api/v1", api)
         .route("/ws/agent", get(ws::agent_feed))
+        .route("/ws/chat", get(chat::chat_socket))
+        .merge(pages::routes(website))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/wechat/{name}", get(wechat::verify).post(wechat::push))
@@ -82,5 +95,11 @@ pub async fn launch(
     service: Arc<Service>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service)).with_graceful_shutdown(shutdown).await
+    let (closing, closing_watch) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        // Upgraded sockets outlive the HTTP server's graceful shutdown: end them too.
+        let _ = closing.send(true);
+    };
+    axum::serve(listener, router(service, closing_watch)).with_graceful_shutdown(shutdown).await
 }

@@ -62,6 +62,13 @@ pub async fn me(AgentCaller(agent): AgentCaller) -> Json<Value> {
     Json(json!({ "agent": agent }))
 }
 
+/// Every enabled agent: who is online, in which groups (for transfers).
+pub async fn colleagues(State(state): State<AppState>, _agent: AgentCaller) -> Result<Json<Value>, ApiError> {
+    let agents: Vec<Agent> =
+        state.service.store.agents().await?.into_iter().filter(|a| !a.disabled).collect();
+    Ok(Json(json!({ "agents": agents })))
+}
+
 /// `POST /api/v1/me/status`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -43,14 +43,30 @@ pub async fn agent_feed(
     Ok(upgrade.on_upgrade(move |socket| feed(socket, state, after)))
 }
 
+/// Resolves once the server is shutting down.
+pub async fn until_closing(closing: &mut tokio::sync::watch::Receiver<bool>) {
+    // An error means the server is gone: closing too.
+    let _ = closing.wait_for(|closing| *closing).await;
+}
+
+/// The frame that tells a client the server is restarting (close code 1012): reconnect.
+pub fn going_away() -> Message {
+    Message::Close(Some(CloseFrame { code: 1012, reason: "server restarting".into() }))
+}
+
 async fn feed(mut socket: WebSocket, state: AppState, mut last_sent: i64) {
     // Subscribe first, then replay: an event committed in between is in one or the other.
     let mut live = state.service.hub.subscribe();
+    let mut closing = state.closing.clone();
     if replay(&mut socket, &state, &mut last_sent).await.is_err() {
         return;
     }
     loop {
         tokio::select! {
+            () = until_closing(&mut closing) => {
+                let _ = socket.send(going_away()).await;
+                return;
+            }
             received = live.recv() => match received {
                 Ok(event) if event.id > last_sent => {
                     if send(&mut socket, &event).await.is_err() {

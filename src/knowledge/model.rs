@@ -143,6 +143,8 @@ pub struct Knowledge {
     pub synonym_groups: Vec<Vec<String>>,
     /// Extra words for the segmenter from `_synonyms.yaml`.
     pub custom_words: Vec<String>,
+    /// Agents' canned replies from `_canned.yaml`.
+    pub canned: Vec<super::Canned>,
 }
 
 impl Knowledge {

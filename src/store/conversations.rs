@@ -166,6 +166,19 @@ impl Store {
         rows.iter().map(conversation).collect()
     }
 
+    /// A customer's newest conversation.
+    pub async fn latest_conversation(&self, customer_id: i64) -> Result<Option<Conversation>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            conversation_columns!(),
+            " FROM conversations WHERE customer_id = $1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(customer_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(conversation).transpose()
+    }
+
     /// A customer's conversations, newest first.
     pub async fn conversations_of_customer(&self, customer_id: i64) -> Result<Vec<Conversation>, StoreError> {
         let rows = sqlx::query(concat!(

@@ -127,6 +127,22 @@ impl Store {
         rows.iter().map(message).collect()
     }
 
+    /// A customer's last `limit` messages, every conversation, oldest first (a chat's history).
+    pub async fn recent_messages(&self, customer_id: i64, limit: i64) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM messages WHERE customer_id = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut messages = rows.iter().map(message).collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
     /// The replies stored for an inbound message, in order.
     pub async fn replies_to(&self, message_id: i64) -> Result<Vec<Message>, StoreError> {
         let rows = sqlx::query(concat!(

@@ -59,9 +59,14 @@ pub async fn spawn_adjusted(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Starts a server with `config`.
 pub async fn spawn_with(config: Config) -> TestApp {
+    spawn_at(config, "127.0.0.1:0").await
+}
+
+/// Starts a server with `config` on `address` (a restart reuses the previous one).
+pub async fn spawn_at(config: Config, address: &str) -> TestApp {
     let database = PathBuf::from(config.database_url.trim_start_matches("sqlite://"));
     let started = std::sync::Arc::new(prepare(config).await.expect("the server starts"));
-    let (listener, address) = bind("127.0.0.1:0").await.unwrap();
+    let (listener, address) = bind(address).await.unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let running = started.clone();
     let task = tokio::spawn(async move {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use marked_yaml::{Node, Span};
 use regex::Regex;
 
+use super::canned::{CANNED_FILE, parse_canned};
 use super::model::{Answer, Entry, EntryId, Knowledge, Reply};
 use super::schema::{EntryDoc, FileDoc, ReplyDoc};
 use super::synonyms::{SYNONYMS_FILE, SynonymsFile};
@@ -58,9 +59,14 @@ pub fn load_knowledge(source: &KnowledgeSource) -> Result<Knowledge, Vec<Diagnos
                 }
                 Err(errors) => diagnostics.extend(errors),
             }
+        } else if name == CANNED_FILE {
+            match parse_canned(&file, &text) {
+                Ok(canned) => knowledge.canned = canned,
+                Err(errors) => diagnostics.extend(errors),
+            }
         } else if name.starts_with('_') {
             let message = format!(
-                "unknown special file `{name}` (files starting with `_` are reserved; known: {SYNONYMS_FILE})"
+                "unknown special file `{name}` (files starting with `_` are reserved; known: {SYNONYMS_FILE}, {CANNED_FILE})"
             );
             diagnostics.push(Diagnostic::new(Location::file_start(&file), message));
         } else {
