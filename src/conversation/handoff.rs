@@ -93,7 +93,7 @@ impl Service {
         let notices = if taken_at_once {
             Vec::new()
         } else {
-            let text = self.config.agents.queued_reply.replace("{position}", &position.to_string());
+            let text = place_line(&self.config.agents.queued_reply, position);
             vec![system_message(conversation, &text, None)]
         };
         Ok((notices, vec![event]))
@@ -134,7 +134,7 @@ impl Service {
             let before = queue.iter().position(|c| c.id == conversation.id).unwrap_or(index) + 1;
             let now = index + 1;
             if now < before && now <= NEAR_PLACES {
-                let text = self.config.agents.queue_moved_reply.replace("{position}", &now.to_string());
+                let text = place_line(&self.config.agents.queue_moved_reply, now);
                 outgoing.extend(insert_all(&mut tx, &[system_message(conversation, &text, None)]).await?);
             }
         }
@@ -204,6 +204,14 @@ pub(super) async fn assigned_event(
         ..NewEvent::default()
     })
     .await
+}
+
+/// A line about the customer's place in the queue: `{position}` is the place (1 = next),
+/// `{ahead}` how many wait before them.
+fn place_line(template: &str, position: usize) -> String {
+    template
+        .replace("{position}", &position.to_string())
+        .replace("{ahead}", &position.saturating_sub(1).to_string())
 }
 
 /// Messages grouped per customer, in order (each delivery goes to one customer).

@@ -90,7 +90,7 @@ async fn a_full_agent_leaves_the_next_customer_queued_until_there_is_room() {
     assert_eq!(first["state"], "human");
     let second = app.say("u-b", "我要找人工客服", None).await;
     assert_eq!(second["state"], "queued", "{second}");
-    assert!(texts(&second["replies"]).join("").contains("您前面还有 1 位"), "{second}");
+    assert!(texts(&second["replies"]).join("").contains("您当前排在第 1 位"), "{second}");
     let (_, queue) = app.call(Method::GET, "/api/v1/queue", Some(&agent), None).await;
     assert_eq!(queue["conversations"][0]["conversation"]["id"], second["conversation_id"]);
     assert_eq!(queue["conversations"][0]["position"], 1);
