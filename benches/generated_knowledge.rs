@@ -109,3 +109,23 @@ pub fn generated_knowledge(count: usize) -> Knowledge {
     }
     Knowledge { entries, ..Knowledge::default() }
 }
+
+/// The same knowledge written as operator files (100 entries per file) under `dir`, for
+/// measuring a reload from disk.
+pub fn write_generated_knowledge(knowledge: &Knowledge, dir: &std::path::Path) -> std::io::Result<()> {
+    for (index, chunk) in knowledge.entries.chunks(100).enumerate() {
+        let mut yaml = String::from("version: 1\nentries:\n");
+        for entry in chunk {
+            yaml.push_str(&format!(
+                "  - id: {}\n    question: {}\n    similar:\n",
+                entry.id.0, entry.question
+            ));
+            for phrasing in &entry.similar {
+                yaml.push_str(&format!("      - {phrasing}\n"));
+            }
+            yaml.push_str(&format!("    answer: {}\n", entry.answer.variant(0).summary()));
+        }
+        std::fs::write(dir.join(format!("generated-{index:03}.yaml")), yaml)?;
+    }
+    Ok(())
+}

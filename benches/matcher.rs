@@ -1,5 +1,5 @@
 //! Matcher benchmarks: tokenising, matching against the sample and a generated 10 000-entry
-//! knowledge base, and building that index. Run with `cargo bench`.
+//! knowledge base, building that index and reloading it from files. Run with `cargo bench`.
 
 mod generated_knowledge;
 
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use generated_knowledge::generated_knowledge;
+use generated_knowledge::{generated_knowledge, write_generated_knowledge};
 use kefu::brain::Brain;
 use kefu::matcher::{Analysis, ScoringModel};
 
@@ -49,6 +49,20 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             Brain::from_knowledge(black_box(large.clone()), ScoringModel::default())
                 .map(|brain| brain.matcher.phrasing_count())
+        })
+    });
+    // A reload: read, validate and index the files, as `kefu serve` does on an edit.
+    let files = tempfile::tempdir().expect("a temporary folder");
+    let (knowledge_dir, flows_dir) = (files.path().join("knowledge"), files.path().join("flows"));
+    std::fs::create_dir_all(&knowledge_dir)
+        .and_then(|()| std::fs::create_dir_all(&flows_dir))
+        .expect("folders");
+    write_generated_knowledge(&large, &knowledge_dir).expect("the generated files are written");
+    build.bench_function("reload from files", |b| {
+        b.iter(|| {
+            Brain::load(&knowledge_dir, &flows_dir, &Default::default(), ScoringModel::default())
+                .map(|brain| brain.matcher.phrasing_count())
+                .expect("the generated files load")
         })
     });
     build.finish();

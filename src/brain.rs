@@ -72,6 +72,8 @@ impl Brain {
         webhooks: &HashSet<String>,
         model: ScoringModel,
     ) -> Result<Brain, BrainError> {
+        // Hashed before reading: an edit during the build makes the next reload see a change.
+        let version = files_version(&[knowledge_dir, flows_dir]);
         let (flows, mut diagnostics) = match load_flows(flows_dir, webhooks) {
             Ok(flows) => (Some(flows), Vec::new()),
             Err(errors) => (None, errors),
@@ -83,7 +85,7 @@ impl Brain {
         match (knowledge, flows) {
             (Some(knowledge), Some(flows)) if diagnostics.is_empty() => {
                 let mut brain = Brain::from_parts(knowledge, flows, model)?;
-                brain.version = files_version(&[knowledge_dir, flows_dir]);
+                brain.version = version;
                 Ok(brain)
             }
             _ => {
@@ -146,7 +148,8 @@ impl Brain {
 
 /// The first 12 hex digits of a SHA-256 over the YAML files in `dirs` (names and contents,
 /// in name order, sub-folders included): the same files give the same version anywhere.
-fn files_version(dirs: &[&Path]) -> String {
+/// A short hash of every YAML file under `dirs`: names and contents.
+pub fn files_version(dirs: &[&Path]) -> String {
     use sha2::Digest;
     let mut files = Vec::new();
     let mut pending: Vec<std::path::PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();

@@ -17,4 +17,5 @@ pub mod scenarios;
 pub mod serve;
 pub mod store;
 pub mod text;
+pub mod watch;
 pub mod webhooks;

@@ -83,8 +83,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let upkeep = started.service.spawn_upkeep();
+    let reload_triggers = crate::watch::spawn_reload_triggers(&started.service);
     let result = crate::http::launch(listener, started.service.clone(), shutdown).await;
     upkeep.abort();
+    for task in reload_triggers {
+        task.abort();
+    }
     // Replies already stored still go out, unless WeChat is unreachable for long.
     let drained = tokio::time::timeout(DRAIN_TIMEOUT, started.service.delivery().drain()).await;
     if drained.is_err() {

@@ -148,6 +148,8 @@ pub struct FlowsConfig {
     pub webhook_error_reply: String,
     /// Said when a message arrives while a webhook call is still running.
     pub busy_reply: String,
+    /// What a customer hears when a reload changed or removed the flow they were in.
+    pub changed_reply: String,
 }
 
 /// An operator webhook: an HTTPS endpoint of the shop's own systems.
@@ -353,7 +355,7 @@ layer!(DialogLayer for DialogConfig {
 });
 layer!(FlowsLayer for FlowsConfig {
     idle_timeout_secs: u64, cancel_phrases: Vec<String>, cancel_reply: String, resume_intro: String,
-    webhook_error_reply: String, busy_reply: String,
+    webhook_error_reply: String, busy_reply: String, changed_reply: String,
 });
 layer!(AppLayer for AppConfig { api_keys: Vec<String>, webhook_url: String, webhook_secret: String });
 layer!(WebLayer for WebConfig { enabled: bool, identity_secret: String, allowed_origins: Vec<String> });

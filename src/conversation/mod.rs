@@ -7,6 +7,7 @@ mod agent_actions;
 mod handoff;
 mod locks;
 mod receive;
+mod reload;
 mod sweeper;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use arc_swap::ArcSwap;
 
 pub use agent_actions::{AgentActionError, Transfer};
 pub use receive::{Delivered, Inbound};
+pub use reload::{ReloadError, ReloadFailure, ReloadStatus, Reloaded};
 
 use crate::agents::{BusinessHours, Hub};
 use crate::brain::Brain;
@@ -54,6 +56,8 @@ pub struct Service {
     delivery: Delivery,
     customer_locks: KeyedLocks,
     assignment: tokio::sync::Mutex<()>,
+    reloading: tokio::sync::Mutex<()>,
+    reload_status: std::sync::Mutex<ReloadStatus>,
 }
 
 impl Service {
@@ -76,6 +80,8 @@ impl Service {
             delivery,
             customer_locks: KeyedLocks::default(),
             assignment: tokio::sync::Mutex::new(()),
+            reloading: tokio::sync::Mutex::new(()),
+            reload_status: std::sync::Mutex::new(ReloadStatus::default()),
             config,
         }
     }

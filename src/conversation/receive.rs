@@ -1,9 +1,12 @@
 //! A customer's message, end to end: store it (dropping retries), let the bot answer or
 //! pass it to the agent, store the replies and the new state, then act.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::{Service, ServiceError, now_ms};
+use crate::brain::Brain;
 use crate::dialog::{
     Action, Decision, DialogState, Outcome, respond, respond_to_media, respond_to_webhook, welcome,
 };
@@ -189,25 +192,27 @@ impl Service {
         message_id: i64,
         inbound: &Inbound,
     ) -> Result<Delivered, ServiceError> {
+        // One brain for the whole turn: a reload meanwhile does not change its answer.
+        let brain = self.brain();
         let state = dialog_state(&conversation);
         let turn = if inbound.media.is_some() {
             let outcome = respond_to_media(Service::policy(&self.config), &state);
-            self.perform(&conversation, outcome).await
+            self.perform(&brain, &conversation, outcome).await
         } else {
-            self.run_core(&conversation, state, &inbound.text).await?
+            self.run_core(&brain, &conversation, state, &inbound.text).await?
         };
-        self.store_turn(conversation, message_id, &inbound.text, turn).await
+        self.store_turn(&brain, conversation, message_id, &inbound.text, turn).await
     }
 
     /// Stores a bot turn's replies and state, hands off if it asked to, then delivers.
     async fn store_turn(
         &self,
+        brain: &Brain,
         mut conversation: Conversation,
         message_id: i64,
         text: &str,
         turn: BotTurn,
     ) -> Result<Delivered, ServiceError> {
-        let brain = self.brain();
         let mut tx = self.store.begin().await?;
         let mut outgoing = Vec::new();
         for (index, reply) in turn.replies.iter().enumerate() {
@@ -268,24 +273,25 @@ impl Service {
     /// The dialog core's decision on `text`, webhook calls included.
     async fn run_core(
         &self,
+        brain: &Arc<Brain>,
         conversation: &Conversation,
         state: DialogState,
         text: &str,
     ) -> Result<BotTurn, ServiceError> {
-        let (brain, config, message) = (self.brain(), self.config.clone(), text.to_string());
+        let (snapshot, config, message) = (brain.clone(), self.config.clone(), text.to_string());
         let now = now_ms() / 1000;
         // Matching is CPU work: keep it off the async runtime.
         let outcome = tokio::task::spawn_blocking(move || {
-            respond(&brain, Service::policy(&config), &state, &message, now)
+            respond(&snapshot, Service::policy(&config), &state, &message, now)
         })
         .await
         .map_err(|e| ServiceError::Task(e.to_string()))??;
-        Ok(self.perform(conversation, outcome).await)
+        Ok(self.perform(brain, conversation, outcome).await)
     }
 
     /// Carries out a core outcome's actions: collects replies and the hand-off, and calls
     /// webhooks, feeding each reply back to the core.
-    async fn perform(&self, conversation: &Conversation, outcome: Outcome) -> BotTurn {
+    async fn perform(&self, brain: &Brain, conversation: &Conversation, outcome: Outcome) -> BotTurn {
         let confidence = outcome.ranking.as_ref().and_then(|r| r.best()).map(|c| c.confidence);
         let mut turn = BotTurn {
             state: outcome.state,
@@ -318,13 +324,8 @@ impl Service {
                 self.delivery.bot_typing(&customer);
             }
             let reply = self.webhooks.call(&webhook, &payload, &customer).await;
-            let next = respond_to_webhook(
-                &self.brain(),
-                Service::policy(&self.config),
-                &turn.state,
-                reply,
-                now_ms() / 1000,
-            );
+            let next =
+                respond_to_webhook(brain, Service::policy(&self.config), &turn.state, reply, now_ms() / 1000);
             turn.state = next.state;
             pending = next.actions;
         }

@@ -46,13 +46,17 @@ steps:
 "#;
 
 fn brain() -> Brain {
+    brain_with(&[FLOW])
+}
+
+fn brain_with(flows: &[&str]) -> Brain {
     let (entries, errors) = parse_knowledge_file(Path::new("shop.yaml"), SHOP);
     assert!(errors.is_empty(), "{errors:?}");
     let webhooks: HashSet<String> = ["order_lookup".to_string()].into();
-    let flow = parse_flow(Path::new("order-status.yaml"), FLOW, &webhooks).unwrap();
+    let flows = flows.iter().map(|text| parse_flow(Path::new("order-status.yaml"), text, &webhooks).unwrap());
     Brain::from_parts(
         Knowledge { entries, ..Knowledge::default() },
-        Flows { flows: vec![flow] },
+        Flows { flows: flows.collect() },
         ScoringModel::default(),
     )
     .unwrap()
@@ -217,4 +221,32 @@ fn the_default_welcome_menu_lists_the_flows_first_and_a_digit_starts_one() {
     let picked = say(&brain, &config, &greeted.state, "1", 0);
     assert_eq!(running(&picked), Some("order-status"));
     assert_eq!(replies(&picked), vec!["请发送订单号"]);
+}
+
+#[test]
+fn a_reload_keeps_a_running_flow_whose_steps_did_not_change_and_ends_one_whose_did() {
+    let config = config();
+    let asked = say(&brain(), &config, &DialogState::default(), "我的快递到哪了", 0);
+    assert_eq!(running(&asked), Some("order-status"));
+
+    // New trigger examples only: the customer goes on where they were.
+    let retrained = brain_with(&[
+        &FLOW.replace("examples: [查一下我的订单状态]", "examples: [查一下我的订单状态, 订单到哪了]")
+    ]);
+    let done = say(&retrained, &config, &asked.state, "DD2024111900123", 10);
+    assert_eq!(replies(&done), vec!["订单DD2024111900123由顺丰配送中"]);
+
+    // A changed prompt (a step the customer may be on): told, and the message taken afresh.
+    let reworded = brain_with(&[&FLOW.replace("prompt: 请发送订单号", "prompt: 请发一下订单号")]);
+    let restarted = say(&reworded, &config, &asked.state, "运费怎么算", 10);
+    let said = replies(&restarted);
+    assert_eq!(said[0], config.flows.changed_reply, "{said:?}");
+    assert!(said[1].contains("满 99 元包邮"), "{said:?}");
+    assert_eq!(running(&restarted), None);
+
+    // The flow is gone: the same, and never a panic.
+    let without = brain_with(&[]);
+    let after = say(&without, &config, &asked.state, "DD2024111900123", 10);
+    assert_eq!(replies(&after)[0], config.flows.changed_reply);
+    assert_eq!(running(&after), None);
 }

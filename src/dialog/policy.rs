@@ -27,13 +27,37 @@ pub fn respond(
         next.flow = None;
         return Ok(handoff(next, HandoffReason::Requested, policy, None));
     }
+    let mut ended_by_reload = false;
     if let Some(flow_state) = next.flow.take() {
         let idle = now.saturating_sub(flow_state.updated_at) > policy.flows.idle_timeout_secs as i64;
-        // A flow removed by a reload, or left idle too long, is dropped: the message starts afresh.
-        if let Some(flow) = brain.flows.get(&flow_state.flow).filter(|_| !idle) {
-            return continue_flow(brain, policy, next, flow, flow_state, message, now);
+        match brain.flows.get(&flow_state.flow) {
+            // Left idle too long: dropped, the message starts afresh.
+            _ if idle => {}
+            Some(flow) if flow.revision == flow_state.revision => {
+                return continue_flow(brain, policy, next, flow, flow_state, message, now);
+            }
+            // Removed, or its slots or steps changed, by a reload: its place in the steps
+            // means nothing now. Say so and take the message afresh.
+            _ => ended_by_reload = true,
         }
     }
+    let mut outcome = respond_afresh(brain, policy, state, next, message, now)?;
+    if ended_by_reload {
+        let notice = Action::Reply { reply: Reply::text(policy.flows.changed_reply.clone()) };
+        outcome.actions.insert(0, notice);
+    }
+    Ok(outcome)
+}
+
+/// The decision on a message outside any flow.
+fn respond_afresh(
+    brain: &Brain,
+    policy: Policy<'_>,
+    state: &DialogState,
+    next: DialogState,
+    message: &str,
+    now: i64,
+) -> Result<Outcome, RetrievalError> {
     if let Some(picked) = picked_target(brain, state, message) {
         return Ok(act_on(brain, policy, state.last_answer.as_ref(), next, picked, None, message, now));
     }

@@ -42,6 +42,9 @@ pub struct Flow {
     pub steps: Vec<Step>,
     /// Where the flow is defined.
     pub location: Location,
+    /// A hash of the slots and steps: a running flow continues across a reload only while
+    /// this stays the same.
+    pub revision: String,
 }
 
 /// A value the flow collects.

@@ -1,14 +1,18 @@
 //! What the knowledge offers the people around the bot: canned replies for agents, and for
-//! admins the loaded knowledge's status and the matcher's explanation of a question.
+//! admins the loaded knowledge's status, reloading it, and the matcher's explanation of a
+//! question.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{AdminCaller, AgentCaller, ApiJson, ApiQuery};
+use crate::conversation::ReloadError;
 use crate::explain::explain;
 
 /// Canned replies listed at most.
@@ -38,6 +42,7 @@ pub async fn canned(
 /// The knowledge being served: version, when it was loaded, what it holds.
 pub async fn status(State(state): State<AppState>, _admin: AdminCaller) -> Json<Value> {
     let brain = state.service.brain();
+    let reload = state.service.reload_status();
     let mut files: Vec<String> =
         brain.knowledge.entries.iter().map(|entry| entry.location.file.display().to_string()).collect();
     files.sort();
@@ -54,9 +59,28 @@ pub async fn status(State(state): State<AppState>, _admin: AdminCaller) -> Json<
         "files": files,
         "knowledge_dir": state.service.config.knowledge_dir.display().to_string(),
         "flows_dir": state.service.config.flows_dir.display().to_string(),
-        // A brain with errors is never served: the ones in use loaded cleanly.
-        "errors": [],
+        // The brain served always loaded cleanly; these are the files' errors as they are now.
+        "errors": reload.last_error.as_ref().map_or(Vec::new(), |failure| failure.errors.clone()),
+        "reload": reload,
     }))
+}
+
+/// Reloads the knowledge and flows now: 200 with what changed, or 422 with every error
+/// (the old knowledge keeps serving).
+pub async fn reload(State(state): State<AppState>, _admin: AdminCaller) -> Response {
+    match state.service.reload("api").await {
+        Ok(reloaded) => Json(json!(reloaded)).into_response(),
+        Err(ReloadError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({
+                "error": "invalid_knowledge",
+                "message": format!("{} error(s): the knowledge in use is unchanged", errors.len()),
+                "errors": errors,
+            })),
+        )
+            .into_response(),
+        Err(ReloadError::Failed(message)) => ApiError::internal(message).into_response(),
+    }
 }
 
 /// `POST /api/v1/admin/ask`.

@@ -74,6 +74,7 @@ pub fn router(service: Arc<Service>, closing: watch::Receiver<bool>) -> Router {
         .route("/admin/agents", get(admin::list).post(admin::create))
         .route("/admin/agents/{id}", patch(admin::update))
         .route("/admin/knowledge", get(knowledge::status))
+        .route("/admin/reload", post(knowledge::reload))
         .route("/admin/ask", post(knowledge::ask))
         .fallback(|| async { ApiError::not_found("no such endpoint") });
     Router::new()

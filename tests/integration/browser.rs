@@ -497,6 +497,8 @@ mod scenarios {
         let admin = browser.open(&app.url("/admin"), "admin").await;
         log_in(&admin, "admin", &app.admin_password).await;
         admin.wait_text("#knowledge", "133").await;
+        admin.click("#kn-reload").await;
+        admin.wait_text("#toasts", "文件没有变化").await;
         admin.fill("#na-username", "lan").await;
         admin.fill("#na-password", "lan-password").await;
         admin.fill("#na-display", "小兰").await;

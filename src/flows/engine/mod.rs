@@ -25,6 +25,9 @@ pub struct FlowState {
     pub waiting: Waiting,
     /// When the flow last moved (unix seconds), for the idle timeout.
     pub updated_at: i64,
+    /// The flow's revision when it started; a reload that changed its slots or steps ends it.
+    #[serde(default)]
+    pub revision: String,
 }
 
 /// What a paused flow waits for.
@@ -90,6 +93,7 @@ pub fn start(flow: &Flow, prefill: Map<String, Value>, now: i64, apology: &str) 
         attempts: 0,
         waiting: Waiting::Slot { slot: String::new() },
         updated_at: now,
+        revision: flow.revision.clone(),
     };
     run(flow, state, Vec::new(), apology)
 }

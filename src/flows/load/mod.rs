@@ -84,6 +84,7 @@ pub fn parse_flow(file: &Path, text: &str, webhooks: &HashSet<String>) -> Result
     if !checker.diagnostics.is_empty() {
         return Err(checker.diagnostics);
     }
+    let revision = revision(&slots, &steps);
     Ok(Flow {
         id,
         description: doc.description.trim().to_string(),
@@ -93,7 +94,16 @@ pub fn parse_flow(file: &Path, text: &str, webhooks: &HashSet<String>) -> Result
         slots,
         steps,
         location: Location::of_span(file, doc.id.span()),
+        revision,
     })
+}
+
+/// A short hash of what a running flow depends on (its slots and steps, not its triggers).
+fn revision(slots: &BTreeMap<String, Slot>, steps: &[super::model::Step]) -> String {
+    use sha2::{Digest, Sha256};
+    // The Debug form is fully determined by the parsed values (maps are ordered).
+    let digest = Sha256::digest(format!("{slots:?}|{steps:?}").as_bytes());
+    hex::encode(&digest[..8])
 }
 
 /// Collects the diagnostics of one flow, each naming the flow.

@@ -315,13 +315,35 @@ async function loadKnowledge() {
         stat(k.entries, '问答条目'), stat(k.flows, '流程'), stat(k.synonym_groups, '同义词组'), stat(k.canned, '快捷回复')),
       el('dl', { class: 'kv' },
         el('dt', { text: '版本' }), el('dd', { class: 'mono', text: k.version || '—' }),
-        el('dt', { text: '加载时间' }), el('dd', { text: fmtTime(k.loaded_at) })),
+        el('dt', { text: '加载时间' }), el('dd', { text: fmtTime(k.loaded_at) }),
+        el('dt', { text: '重新加载' }), el('dd', { text: reloadSummary(k.reload) })),
       el('details', {}, el('summary', { text: `文件（${(k.files || []).length}）` }),
         el('ul', { class: 'file-list mono' }, (k.files || []).map((f) => el('li', { text: f })))));
   } catch (error) {
     box.replaceChildren(el('div', { class: 'err-box', role: 'alert', text: `无法获取知识库状态：${error.message}` }));
   }
 }
+function reloadSummary(reload) {
+  if (!reload) return '—';
+  const checked = reload.checked_at ? `，最近检查 ${fmtTime(reload.checked_at)}` : '';
+  return `成功 ${reload.reloads} 次，失败 ${reload.failures} 次${checked}`;
+}
+
+// A reload that fails keeps the old knowledge; its errors show in the status card.
+$('#kn-reload').addEventListener('click', async () => {
+  const button = $('#kn-reload');
+  button.disabled = true;
+  try {
+    const result = await api('POST', '/admin/reload');
+    toast(result.result === 'swapped' ? `已加载新版本 ${result.version}（${result.took_ms} ms）` : '文件没有变化，无需加载', { kind: 'ok' });
+  } catch (error) {
+    toastError(error);
+  } finally {
+    button.disabled = false;
+    loadKnowledge();
+  }
+});
+
 const stat = (value, label) => el('div', { class: 'stat' }, el('b', { text: value ?? '—' }), el('span', { text: label }));
 $('#kn-refresh').addEventListener('click', loadKnowledge);
 
