@@ -9,6 +9,7 @@ pub mod dialog;
 pub mod eval;
 pub mod explain;
 pub mod flows;
+pub mod gaps;
 pub mod http;
 pub mod knowledge;
 pub mod matcher;

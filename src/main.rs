@@ -46,6 +46,8 @@ enum Command {
     Test,
     /// Measure answer quality on labelled questions.
     Eval(cli::eval::EvalArgs),
+    /// What the bot could not answer lately: clusters of questions, with the knowledge to add.
+    Gaps(cli::gaps::GapsArgs),
     /// Print the documented default configuration.
     DefaultConfig,
     /// Run the server: chat API, agents' API and live feed, on `bind` (default 127.0.0.1:8080).
@@ -104,6 +106,7 @@ fn run(cli: Cli, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
         Command::Chat { webhook_stub } => cli::chat::run(&config, webhook_stub.as_deref(), out),
         Command::Test => cli::test::run(&config, out),
         Command::Eval(args) => cli::eval::run(&config, &args, out),
+        Command::Gaps(args) => cli::gaps::run(&config, &args, out),
         Command::Serve => cli::serve::serve(config, out),
         Command::Migrate => cli::serve::migrate(&config, out),
         Command::Agent { command } => cli::serve::agent(&config, &command, out),

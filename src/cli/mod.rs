@@ -4,6 +4,7 @@ pub mod ask;
 pub mod chat;
 pub mod check;
 pub mod eval;
+pub mod gaps;
 pub mod serve;
 pub mod test;
 

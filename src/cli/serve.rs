@@ -11,7 +11,8 @@ use kefu::config::Config;
 use kefu::serve::{StartError, bind, prepare, run, shutdown_signal};
 use kefu::store::{NewAgent, Role, Store};
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// A runtime for the commands that talk to the database.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 

@@ -245,6 +245,14 @@ impl Service {
                 notice.in_reply_to = Some(message_id);
                 notice
             }));
+            // The decision rides on the first reply; the line it was on may have been dropped.
+            if let Some(first) = outgoing.first_mut()
+                && first.decision.is_none()
+            {
+                first.decision = serde_json::to_value(&turn.decision).ok();
+                first.confidence = turn.confidence.map(f64::from);
+                first.knowledge_version = Some(brain.version.clone());
+            }
             events.extend(handoff_events);
         }
         tx.save_conversation(&conversation).await?;

@@ -9,6 +9,7 @@ mod chat;
 mod customers;
 mod error;
 mod extract;
+mod gaps;
 mod knowledge;
 mod ops;
 mod pages;
@@ -75,6 +76,8 @@ pub fn router(service: Arc<Service>, closing: watch::Receiver<bool>) -> Router {
         .route("/admin/agents/{id}", patch(admin::update))
         .route("/admin/knowledge", get(knowledge::status))
         .route("/admin/reload", post(knowledge::reload))
+        .route("/admin/gaps", get(gaps::gaps))
+        .route("/admin/gaps/patch", post(gaps::patch))
         .route("/admin/ask", post(knowledge::ask))
         .fallback(|| async { ApiError::not_found("no such endpoint") });
     Router::new()

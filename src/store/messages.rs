@@ -143,6 +143,35 @@ impl Store {
         Ok(messages)
     }
 
+    /// Customers' messages since `since` (ms) with the bot's decision on each, oldest first:
+    /// what the gaps report reads.
+    pub async fn customer_turns_since(&self, since: i64) -> Result<Vec<crate::gaps::Turn>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.conversation_id, m.content, m.created_at, r.decision FROM messages m \
+             LEFT JOIN messages r ON r.in_reply_to = m.id AND r.decision IS NOT NULL \
+             WHERE m.direction = 'in' AND m.created_at >= $1 ORDER BY m.id",
+        )
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        let mut turns = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let content: serde_json::Value = json(&row.try_get::<String, _>("content")?, "message content")?;
+            let decision: Option<String> = row.try_get("decision")?;
+            turns.push(crate::gaps::Turn {
+                message_id: row.try_get("id")?,
+                conversation_id: row.try_get("conversation_id")?,
+                // Images and cards have no text to cluster.
+                text: content.get("text").and_then(|t| t.as_str()).unwrap_or_default().to_string(),
+                decision: decision.map(|d| json(&d, "decision")).transpose()?,
+                at: row.try_get("created_at")?,
+            });
+        }
+        // A message can have several replies with a decision only on the first; keep one row.
+        turns.dedup_by_key(|turn| turn.message_id);
+        Ok(turns)
+    }
+
     /// The replies stored for an inbound message, in order.
     pub async fn replies_to(&self, message_id: i64) -> Result<Vec<Message>, StoreError> {
         let rows = sqlx::query(concat!(

@@ -9,10 +9,12 @@ use super::{Backend, Store, StoreError};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("migrations/sqlite/0001_initial.sql")),
     (2, include_str!("migrations/sqlite/0002_wechat.sql")),
+    (3, include_str!("migrations/sqlite/0003_reply_index.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("migrations/postgres/0001_initial.sql")),
     (2, include_str!("migrations/postgres/0002_wechat.sql")),
+    (3, include_str!("migrations/postgres/0003_reply_index.sql")),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

@@ -8,7 +8,7 @@ fn project() -> PathBuf {
 }
 
 /// `kefu ARGS` run in the project folder with a clean kefu environment.
-fn kefu(args: &[&str]) -> Command {
+pub fn kefu(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kefu"));
     command.args(args).current_dir(project());
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("KEFU_")) {
@@ -17,15 +17,15 @@ fn kefu(args: &[&str]) -> Command {
     command
 }
 
-fn run(command: &mut Command) -> Output {
+pub fn run(command: &mut Command) -> Output {
     command.output().expect("the kefu binary runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

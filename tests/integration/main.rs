@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod fake_backend;
 mod fake_wechat;
+mod gaps;
 mod reload;
 mod server;
 mod web;
