@@ -1,15 +1,13 @@
 //! Matcher benchmarks: tokenising, matching against the sample and a generated 10 000-entry
 //! knowledge base, building that index and reloading it from files. Run with `cargo bench`.
 
-mod generated_knowledge;
-
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-use generated_knowledge::{generated_knowledge, write_generated_knowledge};
 use kefu::brain::Brain;
+use kefu::loadtest::generated::{generated_knowledge, write_generated_knowledge};
 use kefu::matcher::{Analysis, ScoringModel};
 
 const QUESTIONS: [&str; 6] = [

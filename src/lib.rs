@@ -12,6 +12,7 @@ pub mod flows;
 pub mod gaps;
 pub mod http;
 pub mod knowledge;
+pub mod loadtest;
 pub mod matcher;
 pub mod operator_yaml;
 pub mod scenarios;

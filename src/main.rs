@@ -48,6 +48,9 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// What the bot could not answer lately: clusters of questions, with the knowledge to add.
     Gaps(cli::gaps::GapsArgs),
+    /// Measure speed: the matcher against a Python baseline, then a real server under app and
+    /// WeChat traffic.
+    Loadtest(cli::loadtest::LoadtestArgs),
     /// Print the documented default configuration.
     DefaultConfig,
     /// Run the server: chat API, agents' API and live feed, on `bind` (default 127.0.0.1:8080).
@@ -107,6 +110,7 @@ fn run(cli: Cli, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
         Command::Test => cli::test::run(&config, out),
         Command::Eval(args) => cli::eval::run(&config, &args, out),
         Command::Gaps(args) => cli::gaps::run(&config, &args, out),
+        Command::Loadtest(args) => cli::loadtest::run(&config, &args, out),
         Command::Serve => cli::serve::serve(config, out),
         Command::Migrate => cli::serve::migrate(&config, out),
         Command::Agent { command } => cli::serve::agent(&config, &command, out),

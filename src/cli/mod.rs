@@ -5,6 +5,7 @@ pub mod chat;
 pub mod check;
 pub mod eval;
 pub mod gaps;
+pub mod loadtest;
 pub mod serve;
 pub mod test;
 

@@ -138,15 +138,25 @@ impl Service {
                 "only a conversation an agent serves can be transferred".into(),
             ));
         }
+        // Read before the transaction: on SQLite a pool query inside it could wait for the
+        // write lock the transaction itself holds.
+        let target = match &to {
+            Transfer::Agent(id) => {
+                Some(self.store.agent(*id).await?.ok_or(AgentActionError::NotFound("agent"))?)
+            }
+            Transfer::Group(_) => None,
+        };
+        if let Some(target) = &target
+            && target.disabled
+        {
+            return Err(AgentActionError::Conflict(format!("agent {} is disabled", target.username)));
+        }
         let mut tx = self.store.begin().await?;
         let (kind, to_agent) = match &to {
-            Transfer::Agent(target) => {
-                let target = self.store.agent(*target).await?.ok_or(AgentActionError::NotFound("agent"))?;
-                if target.disabled {
-                    return Err(AgentActionError::Conflict(format!("agent {} is disabled", target.username)));
-                }
-                conversation.agent_id = Some(target.id);
-                ("transferred", Some(target.id))
+            Transfer::Agent(_) => {
+                let to_agent = target.as_ref().map(|target| target.id);
+                conversation.agent_id = to_agent;
+                ("transferred", to_agent)
             }
             Transfer::Group(group) => {
                 conversation.state = ConversationState::Queued;

@@ -213,6 +213,10 @@ impl Service {
         text: &str,
         turn: BotTurn,
     ) -> Result<Delivered, ServiceError> {
+        let staffing = match turn.handoff {
+            Some(_) => Some(self.staffing().await?),
+            None => None,
+        };
         let mut tx = self.store.begin().await?;
         let mut outgoing = Vec::new();
         for (index, reply) in turn.replies.iter().enumerate() {
@@ -231,9 +235,9 @@ impl Service {
         }
         conversation.dialog_state = serde_json::to_value(&turn.state).unwrap_or_default();
         let mut events = Vec::new();
-        if let Some((reason, group)) = turn.handoff {
+        if let (Some((reason, group)), Some(staffing)) = (turn.handoff, staffing) {
             let (notices, handoff_events) =
-                self.hand_off(&mut tx, &mut conversation, reason, group, text).await?;
+                self.hand_off(&mut tx, staffing, &mut conversation, reason, group, text).await?;
             if conversation.state == ConversationState::Closed {
                 // Nobody can take it: "transferring you" would contradict the ticket notice.
                 let transferring =

@@ -221,3 +221,9 @@ fn media_is_acknowledged_or_handed_off_as_configured() {
     assert_eq!(handed.decision, Decision::Handoff { reason: HandoffReason::Media });
     assert!(handed.actions.iter().any(|a| matches!(a, Action::Handoff { reason: HandoffReason::Media })));
 }
+
+#[test]
+fn a_new_conversations_empty_state_reads_back_as_the_default() {
+    let state: DialogState = serde_json::from_str("{}").unwrap();
+    assert_eq!(state, DialogState::default());
+}

@@ -8,8 +8,10 @@ use crate::flows::FlowState;
 use crate::knowledge::{EntryId, Reply};
 use crate::matcher::Ranking;
 
-/// What the core remembers between two messages of a conversation.
+/// What the core remembers between two messages of a conversation. A new conversation
+/// stores `{}`: every field has a default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DialogState {
     /// Fallbacks in a row; reset by any answer.
     pub consecutive_fallbacks: u32,

@@ -494,6 +494,11 @@ mod scenarios {
     async fn an_admin_creates_an_agent_and_asks_the_bot_why() {
         let Some(browser) = Chrome::launch(DESKTOP, false).await else { return };
         let app = spawn_app().await;
+        // Questions the bot cannot answer, for the gaps report.
+        for (user, text) in [("cat-1", "你们的猫粮是什么牌子"), ("cat-2", "猫粮是什么牌子的")]
+        {
+            app.say(user, text, None).await;
+        }
         let admin = browser.open(&app.url("/admin"), "admin").await;
         log_in(&admin, "admin", &app.admin_password).await;
         admin.wait_text("#knowledge", "133").await;
@@ -509,6 +514,12 @@ mod scenarios {
         admin.click("#try-submit").await;
         admin.wait_text("#try-candidates .cand-row", "coupons-my-coupons").await;
         admin.screenshot("admin.png").await;
+        // The gaps: tick the cluster, download its patch.
+        admin.wait_text(".gap-cluster", "猫粮").await;
+        admin.click(".gap-cluster .gap-pick").await;
+        admin.click("#gaps-download").await;
+        admin.wait_text("#gaps-patch", "question: 你们的猫粮是什么牌子").await;
+        admin.screenshot("admin-gaps.png").await;
         // The new agent can log in.
         app.login("lan", "lan-password").await;
         browser.close().await;

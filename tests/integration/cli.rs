@@ -270,3 +270,36 @@ fn agent_add_reads_the_password_from_stdin_and_refuses_a_taken_name() {
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("taken"), "{}", stderr(&again));
 }
+
+#[test]
+fn kefu_loadtest_drives_a_real_server_and_reports_every_reply() {
+    let args = [
+        "loadtest",
+        "--seconds",
+        "1",
+        "--entries",
+        "300",
+        "--concurrency",
+        "4",
+        "--wechat-rate",
+        "40",
+        "--no-baseline",
+        "--json",
+    ];
+    let output = run(&mut kefu(&args));
+    assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["matcher"]["entries"], 300);
+    assert!(report["matcher"]["kefu"]["per_second"].as_f64().unwrap() > 0.0);
+    for phase in ["app", "wechat"] {
+        let phase = &report[phase];
+        assert!(phase["messages"].as_u64().unwrap() > 0, "{phase}");
+        assert_eq!(
+            (phase["errors"].as_u64(), phase["missing"].as_u64(), phase["duplicated"].as_u64()),
+            (Some(0), Some(0), Some(0)),
+            "{phase}"
+        );
+        assert!(phase["latency"]["p99_ms"].as_f64().unwrap() > 0.0);
+    }
+    assert!(report["start"]["sample_seconds"].as_f64().unwrap() > 0.0);
+}

@@ -407,3 +407,25 @@ async fn a_conversation_queued_too_long_becomes_a_ticket_and_the_customer_is_tol
     assert_eq!(tickets["tickets"][0]["conversation_id"], conversation);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_customers_asking_for_a_human_at_once_are_all_answered() {
+    // Hand-offs read the agents and the queue; done inside the write transaction, forty of
+    // them at once exhausted SQLite's connections and timed out.
+    let app = std::sync::Arc::new(spawn_app().await);
+    app.online_agent("many", 100).await;
+    let mut customers = Vec::new();
+    for n in 0..40 {
+        let app = app.clone();
+        customers.push(tokio::spawn(async move {
+            let body = json!({ "user_id": format!("rush-{n}"), "text": "转人工" });
+            app.call(Method::POST, "/api/v1/app/messages", Some(API_KEY), Some(body)).await
+        }));
+    }
+    for customer in customers {
+        let (status, reply) = customer.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        assert_eq!(reply["state"], "human", "{reply}");
+    }
+    std::sync::Arc::into_inner(app).expect("the customers are done").stop().await;
+}

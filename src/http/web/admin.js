@@ -1,4 +1,4 @@
-// kefu 管理: agents, knowledge status, "try the bot". Plain JS; server text only via textContent.
+// kefu 管理: agents, knowledge status, "try the bot", unanswered questions (gaps). Plain JS; server text only via textContent.
 'use strict';
 
 const TOKEN_KEY = 'kefu.agent.token';
@@ -46,7 +46,8 @@ let token = sessionStorage.getItem(TOKEN_KEY);
 let me = null;
 let agents = [];
 
-async function api(method, path, body) {
+// `{ text: true }`: the answer's body as text (e.g. a YAML download) instead of JSON.
+async function api(method, path, body, { text = false } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -56,6 +57,7 @@ async function api(method, path, body) {
   } catch {
     throw new ApiError(0, 'network', '网络错误，请检查连接后重试');
   }
+  if (text && res.ok) return res.text();
   let data = null;
   try { data = await res.json(); } catch { /* empty body */ }
   if (!res.ok) {
@@ -144,6 +146,7 @@ function start(agent) {
   if (!admin) return;
   loadAgents();
   loadKnowledge();
+  loadGaps();
 }
 
 // ---------- agents ----------
@@ -341,6 +344,7 @@ $('#kn-reload').addEventListener('click', async () => {
   } finally {
     button.disabled = false;
     loadKnowledge();
+    loadGaps(); // proposals are made against the knowledge now loaded
   }
 });
 
@@ -416,5 +420,313 @@ function renderTry(r) {
                 el('dt', { text: 'margin' }), el('dd', { text: Number(c.margin).toFixed(3) }))))))))
       : el('p', { class: 'muted', text: '没有候选条目' }));
 }
+
+// ---------- unanswered questions (gaps) ----------
+// The bot's misses in a period, clustered by question; an operator picks clusters, names the
+// entry each should join (empty = a new entry) and downloads the YAML patch for the knowledge
+// files. kefu never edits those files itself.
+const GAP_REASONS = [
+  ['fallback', '未识别', 'low', '机器人没听懂'],
+  ['clarify_ignored', '未选择', 'mid', '机器人给了选项，客户一个也没选'],
+  ['handoff_after_fallbacks', '多次未识别转人工', 'warn', '连续没听懂，转给了人工'],
+  ['likely_wrong', '疑似答错', 'info', '回答后客户很快换个说法再问，或要求转人工'],
+];
+const GAP_REASON = Object.fromEntries(GAP_REASONS.map(([key, label, level, title]) => [key, { label, level, title }]));
+const GAP_ENTRIES_SHOWN = 15;
+
+let gapsReport = null;
+let gapsSeq = 0;
+let gapsAllEntries = false;
+// What the operator chose per cluster, by its question, so a refresh keeps it.
+const gapChoices = new Map();
+
+const pct = (rate) => `${Math.round(Number(rate || 0) * 1000) / 10}%`;
+
+function gapsQuery() {
+  const min = Math.max(1, Math.floor(Number($('#gaps-min').value)) || 1);
+  $('#gaps-min').value = String(min);
+  return `since=${encodeURIComponent($('#gaps-since').value)}&min_count=${min}`;
+}
+
+async function loadGaps() {
+  const seq = ++gapsSeq;
+  const box = $('#gaps-clusters');
+  box.setAttribute('aria-busy', 'true');
+  $('#gaps-refresh').disabled = true;
+  try {
+    const report = await api('GET', `/admin/gaps?${gapsQuery()}`);
+    if (seq !== gapsSeq) return;
+    gapsReport = report;
+    renderGaps(report);
+  } catch (error) {
+    if (seq !== gapsSeq) return;
+    if (error.status === 403) return denied();
+    gapsReport = null;
+    $('#gaps-summary').textContent = '';
+    box.replaceChildren(el('div', { class: 'err-box', role: 'alert', text: `无法获取未解决的问题：${error.message}` }));
+    $('#gaps-entries-body').replaceChildren();
+    updateGapPicks();
+  } finally {
+    if (seq === gapsSeq) {
+      box.removeAttribute('aria-busy');
+      $('#gaps-refresh').disabled = false;
+    }
+  }
+}
+
+function renderGaps(report) {
+  const clusters = report.clusters || [];
+  const messages = report.messages || 0;
+  const gaps = report.gaps || 0;
+  const min = Number($('#gaps-min').value) || 1;
+  $('#gaps-summary').replaceChildren(...[
+    el('span', { class: 'muted', text: `自 ${fmtTime(report.since)} 起：` }),
+    '分析了 ', el('b', { text: String(messages) }), ' 条客户消息，其中 ',
+    el('b', { class: gaps ? 'gaps-bad' : undefined, text: String(gaps) }),
+    ` 条未解决${messages ? `（${pct(gaps / messages)}）` : ''}，归为 `,
+    el('b', { text: String(clusters.length) }), ' 组问题',
+    min > 1 ? el('span', { class: 'muted', text: `（只列出至少出现 ${min} 次的）` }) : null].filter(Boolean));
+
+  const ids = new Map();
+  for (const e of report.entries || []) ids.set(e.entry, e.question);
+  for (const c of clusters) if (c.proposal?.entry && !ids.has(c.proposal.entry)) ids.set(c.proposal.entry, c.proposal.question);
+  $('#gaps-entry-ids').replaceChildren(...[...ids].sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, question]) => el('option', { value: id, label: question || undefined })));
+
+  const box = $('#gaps-clusters');
+  if (!clusters.length) {
+    box.replaceChildren(el('div', { id: 'gaps-empty', class: 'gaps-empty' }, gaps
+      ? `有 ${gaps} 条未解决的消息，但没有问题出现至少 ${min} 次。把「至少出现」调小一些再看。`
+      : messages
+        ? '这段时间没有未解决的问题：机器人都答上来了。'
+        : '这段时间还没有客户消息。'));
+  } else {
+    box.replaceChildren(el('table', { class: 'grid gaps-table', id: 'gaps-table' },
+      el('caption', { class: 'sr-only', text: '未解决的问题组，出现最多的在前' }),
+      el('thead', {}, el('tr', {},
+        el('th', { class: 'gap-pick-cell' },
+          el('input', { type: 'checkbox', id: 'gaps-pick-all', 'aria-label': '全选问题组', onchange: (event) => pickAllGaps(event.currentTarget.checked) })),
+        el('th', { class: 'r', text: '次数' }),
+        el('th', { text: '原因' }),
+        el('th', { text: '客户的问题' }),
+        el('th', { text: '建议' }),
+        el('th', { text: '加入条目' }))),
+      el('tbody', {}, clusters.map(gapClusterRow))));
+  }
+  renderGapEntries(report.entries || []);
+  updateGapPicks();
+}
+
+function gapClusterRow(c) {
+  const proposal = c.proposal || { kind: 'new' };
+  const choice = gapChoices.get(c.question);
+  const texts = c.texts || [];
+  const examples = c.examples || [];
+  const pick = el('input', {
+    type: 'checkbox', class: 'gap-pick', id: `gap-pick-${c.id}`, checked: Boolean(choice?.picked),
+    'aria-label': `选择问题组 ${c.id}：${c.question}`,
+    onchange: () => { saveGapChoice(c, row); updateGapPicks(); },
+  });
+  const entry = el('input', {
+    type: 'text', class: 'gap-entry mono', list: 'gaps-entry-ids', autocomplete: 'off', spellcheck: 'false',
+    value: choice ? choice.entry : proposal.kind === 'extend' ? proposal.entry : '',
+    placeholder: '留空 = 新建条目', 'aria-label': `问题组 ${c.id} 要加入的条目 id，留空为新建条目`,
+    oninput: () => {
+      entry.removeAttribute('aria-invalid');
+      pick.checked = true;
+      saveGapChoice(c, row);
+      updateGapPicks();
+    },
+  });
+  const row = el('tr', { class: 'gap-cluster', dataset: { id: c.id } },
+    el('td', { class: 'gap-pick-cell' }, pick),
+    el('td', { class: 'r mono gap-count', text: String(c.count) }),
+    el('td', { class: 'gap-reasons' }, GAP_REASONS.filter(([key]) => c.reasons?.[key]).map(([key, label, level, title]) =>
+      el('span', { class: `decision lv-${level} gap-reason`, dataset: { reason: key }, title, text: `${label} ${c.reasons[key]}` }))),
+    el('td', { class: 'gap-q' },
+      el('div', { class: 'gap-question-line' },
+        el('label', { class: 'gap-question', for: `gap-pick-${c.id}`, text: c.question }),
+        el('button', {
+          class: 'btn small ghost gap-try', type: 'button', text: '试一试', 'aria-label': `用「${c.question}」试一试机器人`,
+          onclick: () => tryQuestion(c.question),
+        })),
+      texts.length > 1 || (texts[0] && texts[0].count > 1)
+        ? el('details', { class: 'gap-texts' }, el('summary', { text: `${texts.length} 种说法` }),
+          el('ul', {}, texts.map((t) => el('li', {}, el('span', { text: t.text }), el('span', { class: 'muted small', text: ` ×${t.count}` })))))
+        : null,
+      examples.length
+        ? el('details', { class: 'gap-examples' }, el('summary', { text: `最近 ${examples.length} 条消息` }),
+          el('ul', {}, examples.map((x) => el('li', { dataset: { messageId: x.message_id, conversationId: x.conversation_id } },
+            el('span', { class: 'muted small mono', text: fmtTime(x.at) }),
+            el('span', { class: 'muted small', text: `会话 #${x.conversation_id}` }),
+            el('span', { class: 'small', text: GAP_REASON[x.reason]?.label || x.reason }),
+            x.entry ? el('span', { class: 'muted small', text: `答的是 ${x.entry}` }) : null,
+            el('span', { class: 'gap-example-text', text: x.text })))))
+        : null),
+    el('td', { class: 'gap-proposal', dataset: { kind: proposal.kind } }, proposalView(proposal)),
+    el('td', { class: 'gap-entry-cell' }, entry));
+  return row;
+}
+
+function proposalView(p) {
+  const where = (p.question || p.file) && el('div', { class: 'muted small', text: [p.question, p.file].filter(Boolean).join(' · ') });
+  switch (p.kind) {
+    case 'extend':
+      return [el('div', {}, '加入条目 ', el('span', { class: 'mono', text: p.entry }),
+        p.confidence == null ? null : `（置信度 ${Number(p.confidence).toFixed(2)}）`), where];
+    case 'review':
+      return [el('div', { class: 'gap-review', title: '客户的说法能匹配到这个条目，但它的回答没帮上忙：改写答案或拆分条目' },
+        '复查条目 ', el('span', { class: 'mono', text: p.entry }), ' 的答案'), where];
+    case 'new':
+      return el('div', { title: '知识库里没有相近的条目' }, '新建条目');
+    default:
+      return el('div', { text: String(p.kind ?? '—') });
+  }
+}
+
+function saveGapChoice(c, row) {
+  gapChoices.set(c.question, { picked: $('.gap-pick', row).checked, entry: $('.gap-entry', row).value });
+}
+
+function pickAllGaps(on) {
+  for (const row of document.querySelectorAll('#gaps-clusters .gap-cluster')) {
+    $('.gap-pick', row).checked = on;
+    const c = gapsReport?.clusters?.find((x) => String(x.id) === row.dataset.id);
+    if (c) saveGapChoice(c, row);
+  }
+  updateGapPicks();
+}
+
+function pickedGapRows() {
+  return [...document.querySelectorAll('#gaps-clusters .gap-cluster')].filter((row) => $('.gap-pick', row).checked);
+}
+
+function updateGapPicks() {
+  const rows = [...document.querySelectorAll('#gaps-clusters .gap-cluster')];
+  const picked = pickedGapRows();
+  const all = $('#gaps-pick-all');
+  if (all) {
+    all.checked = rows.length > 0 && picked.length === rows.length;
+    all.indeterminate = picked.length > 0 && picked.length < rows.length;
+  }
+  const fresh = picked.filter((row) => !$('.gap-entry', row).value.trim()).length;
+  $('#gaps-picked').textContent = picked.length
+    ? `已选 ${picked.length} 组：加入已有条目 ${picked.length - fresh} 组，新建条目 ${fresh} 组`
+    : '勾选要处理的问题组，填写要加入的条目（留空 = 新建条目）';
+  $('#gaps-download').disabled = picked.length === 0;
+}
+
+function tryQuestion(text) {
+  $('#try-text').value = text;
+  $('#try-form').requestSubmit();
+  $('#try-title').scrollIntoView({ behavior: 'smooth', block: 'start' });
+}
+
+function renderGapEntries(entries) {
+  const body = $('#gaps-entries-body');
+  if (!entries.length) {
+    body.replaceChildren(el('tr', {}, el('td', { colspan: '5', class: 'muted', text: '这段时间机器人还没有用知识库条目回答过问题' })));
+    return;
+  }
+  const shown = gapsAllEntries ? entries : entries.slice(0, GAP_ENTRIES_SHOWN);
+  const more = entries.length > GAP_ENTRIES_SHOWN
+    ? [el('tr', {}, el('td', { colspan: '5' }, el('button', {
+      class: 'btn link', type: 'button', id: 'gaps-entries-more',
+      text: gapsAllEntries ? `只看前 ${GAP_ENTRIES_SHOWN} 个` : `显示全部 ${entries.length} 个条目`,
+      onclick: () => { gapsAllEntries = !gapsAllEntries; renderGapEntries(entries); },
+    })))]
+    : [];
+  body.replaceChildren(...shown.map((e) => {
+    const rate = Number(e.rate) || 0;
+    const level = e.likely_wrong === 0 ? 'ok' : rate >= 0.3 ? 'low' : rate >= 0.1 ? 'mid' : 'info';
+    return el('tr', { class: 'gap-entry-row', dataset: { entry: e.entry } },
+      el('td', { class: 'mono', text: e.entry }),
+      el('td', {}, e.question ? e.question : el('span', { class: 'muted', text: '（已不在知识库中）' })),
+      el('td', { class: 'r mono', text: String(e.answers) }),
+      el('td', { class: 'r mono', text: String(e.likely_wrong) }),
+      el('td', { class: 'gap-rate' },
+        el('span', { class: `decision lv-${level}`, text: pct(rate) }),
+        el('span', { class: 'gap-bar', 'aria-hidden': 'true' }, el('span', { class: `lv-${level}`, style: `width: ${Math.min(100, rate * 100)}%` }))));
+  }), ...more);
+}
+
+// Clusters for the same entry go in one item, so the patch has one block per entry; each
+// cluster without an entry is a new entry of its own.
+function gapPatchItems(rows) {
+  const items = [];
+  const byEntry = new Map();
+  for (const row of rows) {
+    const c = gapsReport?.clusters?.find((x) => String(x.id) === row.dataset.id);
+    const texts = (c?.texts || []).map((t) => t.text);
+    if (!texts.length) continue;
+    const entry = $('.gap-entry', row).value.trim() || null;
+    if (entry && byEntry.has(entry)) {
+      byEntry.get(entry).texts.push(...texts);
+      continue;
+    }
+    const item = { entry, texts };
+    if (entry) byEntry.set(entry, item);
+    items.push(item);
+  }
+  return items;
+}
+
+function downloadText(filename, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = el('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+$('#gaps-download').addEventListener('click', async () => {
+  const rows = pickedGapRows();
+  const items = gapPatchItems(rows);
+  if (!items.length) return toast('请先勾选要处理的问题组', { kind: 'warn' });
+  const button = $('#gaps-download');
+  button.disabled = true;
+  rows.forEach((row) => $('.gap-entry', row).removeAttribute('aria-invalid'));
+  try {
+    const yaml = await api('POST', '/admin/gaps/patch', { items }, { text: true });
+    $('#gaps-patch').textContent = yaml;
+    $('#gaps-patch-box').hidden = false;
+    downloadText('kefu-gaps.yaml', yaml, 'text/yaml;charset=utf-8');
+    toast(`已生成补丁（${items.length} 处），正在下载 kefu-gaps.yaml`, { kind: 'ok' });
+  } catch (error) {
+    const unknown = /no knowledge entry `([^`]*)`/.exec(error.message || '');
+    if (unknown) {
+      const bad = rows.filter((row) => $('.gap-entry', row).value.trim() === unknown[1]);
+      bad.forEach((row) => $('.gap-entry', row).setAttribute('aria-invalid', 'true'));
+      bad[0] && $('.gap-entry', bad[0]).focus();
+      toast(`知识库里没有条目「${unknown[1]}」：请检查条目 id，或留空新建条目`, { kind: 'error' });
+    } else if (/no texts to add/.test(error.message || '')) {
+      toast('所选问题的说法知识库里都已经有了，没有要添加的内容', { kind: 'warn' });
+    } else {
+      toastError(error);
+    }
+  } finally {
+    updateGapPicks();
+  }
+});
+
+$('#gaps-copy').addEventListener('click', async () => {
+  const pre = $('#gaps-patch');
+  try {
+    await navigator.clipboard.writeText(pre.textContent);
+    toast('已复制到剪贴板', { kind: 'ok' });
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(pre);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    pre.focus();
+    toast('无法直接复制：内容已选中，请按 Ctrl+C（Mac 为 ⌘C）');
+  }
+});
+
+$('#gaps-since').addEventListener('change', loadGaps);
+$('#gaps-min').addEventListener('change', loadGaps);
+$('#gaps-refresh').addEventListener('click', loadGaps);
 
 boot();

@@ -1,8 +1,8 @@
-//! A large, realistic Chinese FAQ knowledge base for benchmarks: every combination of a
-//! product and a question template, each entry with five phrasings.
+//! A large, realistic Chinese FAQ knowledge base for benchmarks and load tests: every
+//! combination of a product and a question template, each entry with five phrasings.
 
-use kefu::knowledge::{Answer, Entry, EntryId, Knowledge, Reply};
-use kefu::operator_yaml::Location;
+use crate::knowledge::{Answer, Entry, EntryId, Knowledge, Reply};
+use crate::operator_yaml::Location;
 
 const COLOURS: [&str; 10] = ["红色", "黑色", "白色", "藏青", "米色", "灰色", "粉色", "墨绿", "卡其", "浅蓝"];
 const ITEMS: [&str; 24] = [

@@ -1,0 +1,128 @@
+//! The matcher alone, one core, against the Python baseline on the same knowledge and the
+//! same questions.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::Latencies;
+use super::latency::Summary;
+use crate::brain::Brain;
+use crate::knowledge::Knowledge;
+
+/// What one matcher run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatcherRun {
+    /// Knowledge entries.
+    pub entries: usize,
+    /// Questions answered.
+    pub queries: usize,
+    /// Wall time.
+    pub seconds: f64,
+    /// Questions per second.
+    pub per_second: f64,
+    /// Per-question latency, reranking included.
+    pub latency: Summary,
+}
+
+const PREFIXES: [&str; 4] = ["", "请问", "你好，", "我想问下"];
+const SUFFIXES: [&str; 5] = ["", "？", "呀", "啊，急", "谢谢"];
+
+/// `count` customer-like questions built from the knowledge's phrasings (deterministic).
+pub fn questions(knowledge: &Knowledge, count: usize) -> Vec<String> {
+    let entries = &knowledge.entries;
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    (0..count)
+        .map(|i| {
+            let entry = &entries[(i * 7919) % entries.len()];
+            let phrasings: Vec<&str> = entry.phrasings().collect();
+            let phrasing = phrasings[i % phrasings.len()];
+            format!(
+                "{}{}{}",
+                PREFIXES[i % PREFIXES.len()],
+                phrasing.trim_end_matches(['？', '?']),
+                SUFFIXES[i % SUFFIXES.len()]
+            )
+        })
+        .collect()
+}
+
+/// Matches `questions` in a loop on this thread for at least `duration`.
+pub fn measure(brain: &Brain, questions: &[String], duration: Duration) -> MatcherRun {
+    let mut latencies = Latencies::default();
+    let started = Instant::now();
+    let mut index = 0;
+    while started.elapsed() < duration || latencies.len() < questions.len().min(100) {
+        let question = &questions[index % questions.len()];
+        let asked = Instant::now();
+        // A failed search is as slow as a good one; the count is what matters here.
+        let _ = brain.matcher.rank(question).map(|ranking| ranking.candidates.len());
+        latencies.push(asked.elapsed());
+        index += 1;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    MatcherRun {
+        entries: brain.knowledge.entries.len(),
+        queries: latencies.len(),
+        seconds,
+        per_second: latencies.len() as f64 / seconds,
+        latency: latencies.summary(),
+    }
+}
+
+/// Runs `benches/baseline/baseline.py` (jieba + rank_bm25) on the same knowledge folder and
+/// questions; installs its requirements once if they are missing.
+pub fn python_baseline(
+    script: &Path,
+    knowledge_dir: &Path,
+    questions_file: &Path,
+    seconds: u64,
+) -> Result<serde_json::Value, String> {
+    let run = || {
+        Command::new("python3")
+            .arg(script)
+            .arg("--knowledge")
+            .arg(knowledge_dir)
+            .arg("--queries")
+            .arg(questions_file)
+            .arg("--seconds")
+            .arg(seconds.to_string())
+            .output()
+            .map_err(|error| format!("cannot run python3: {error}"))
+    };
+    let mut output = run()?;
+    if output.status.code() == Some(2) && String::from_utf8_lossy(&output.stderr).contains("pip install") {
+        let requirements = script.with_file_name("requirements.txt");
+        let installed = Command::new("python3")
+            .args(["-m", "pip", "install", "-q", "-r"])
+            .arg(&requirements)
+            .status()
+            .map_err(|error| format!("cannot run pip: {error}"))?;
+        if !installed.success() {
+            return Err(format!("pip install -r {} failed", requirements.display()));
+        }
+        output = run()?;
+    }
+    if !output.status.success() {
+        return Err(format!("the baseline failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|error| format!("the baseline printed no JSON: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_are_varied_and_deterministic() {
+        let knowledge = super::super::generated::generated_knowledge(50);
+        let first = questions(&knowledge, 20);
+        assert_eq!(first, questions(&knowledge, 20));
+        let distinct: std::collections::HashSet<&String> = first.iter().collect();
+        assert_eq!(distinct.len(), 20, "{first:?}");
+    }
+}
