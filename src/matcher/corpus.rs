@@ -12,8 +12,13 @@ const B: f32 = 0.75;
 /// A BM25 scorer over a fixed set of term lists.
 #[derive(Debug, Clone, Default)]
 pub struct Bm25 {
-    document_frequency: HashMap<String, u32>,
-    term_frequencies: Vec<HashMap<String, u32>>,
+    /// Each distinct term's id.
+    term_ids: HashMap<String, u32>,
+    /// Documents containing each term, by id.
+    document_frequency: Vec<u32>,
+    /// Per document, its terms' ids and frequencies, sorted by id: a few bytes per term
+    /// where a map per document cost a kilobyte (tens of thousands of phrasings).
+    term_frequencies: Vec<Box<[(u32, u32)]>>,
     lengths: Vec<u32>,
     average_length: f32,
 }
@@ -23,16 +28,25 @@ impl Bm25 {
     pub fn new<'a>(documents: impl IntoIterator<Item = Vec<&'a str>>) -> Bm25 {
         let mut bm25 = Bm25::default();
         for terms in documents {
-            let mut counts: HashMap<String, u32> = HashMap::default();
+            let mut ids: Vec<u32> = Vec::with_capacity(terms.len());
             for term in &terms {
-                *counts.entry((*term).to_string()).or_default() += 1;
+                let next = bm25.term_ids.len() as u32;
+                let id = *bm25.term_ids.entry((*term).to_string()).or_insert(next);
+                if id == next {
+                    bm25.document_frequency.push(0);
+                }
+                ids.push(id);
             }
-            for term in counts.keys() {
-                *bm25.document_frequency.entry(term.clone()).or_default() += 1;
+            ids.sort_unstable();
+            let counts: Box<[(u32, u32)]> =
+                ids.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
+            for &(id, _) in counts.iter() {
+                bm25.document_frequency[id as usize] += 1;
             }
             bm25.lengths.push(terms.len() as u32);
             bm25.term_frequencies.push(counts);
         }
+        bm25.term_ids.shrink_to_fit();
         let total: u32 = bm25.lengths.iter().sum();
         bm25.average_length = total as f32 / bm25.lengths.len().max(1) as f32;
         bm25
@@ -45,18 +59,23 @@ impl Bm25 {
 
     /// Inverse document frequency; an unseen term gets the largest.
     pub fn idf(&self, term: &str) -> f32 {
-        let df = self.document_frequency.get(term).copied().unwrap_or(0) as f32;
+        let df = self.document_frequency(term) as f32;
         (1.0 + (self.documents() as f32 - df + 0.5) / (df + 0.5)).ln()
     }
 
     /// True when some document contains `term`.
     pub fn contains(&self, term: &str) -> bool {
-        self.document_frequency.contains_key(term)
+        self.term_ids.contains_key(term)
     }
 
     /// The number of documents containing `term`.
     pub fn document_frequency(&self, term: &str) -> u32 {
-        self.document_frequency.get(term).copied().unwrap_or(0)
+        self.term_ids.get(term).map_or(0, |&id| self.document_frequency[id as usize])
+    }
+
+    /// How often term `id` occurs in `document`'s sorted counts.
+    fn frequency(counts: &[(u32, u32)], id: u32) -> Option<u32> {
+        counts.binary_search_by_key(&id, |&(term, _)| term).ok().map(|at| counts[at].1)
     }
 
     fn term_score(&self, idf: f32, tf: f32, length: f32) -> f32 {
@@ -73,7 +92,8 @@ impl Bm25 {
         query
             .iter()
             .filter_map(|(term, idf)| {
-                frequencies.get(*term).map(|&tf| self.term_score(*idf, tf as f32, length as f32))
+                let tf = Bm25::frequency(frequencies, *self.term_ids.get(*term)?)?;
+                Some(self.term_score(*idf, tf as f32, length as f32))
             })
             .sum()
     }
@@ -108,7 +128,7 @@ pub struct CorpusStats {
 
 impl CorpusStats {
     /// Counts the phrasings (`analyses`, with `targets[i]` the entry of phrasing `i`).
-    pub fn new(analyses: &[Analysis], targets: &[usize], target_count: usize) -> CorpusStats {
+    pub fn new(analyses: &[&Analysis], targets: &[usize], target_count: usize) -> CorpusStats {
         let words = Bm25::new(analyses.iter().map(|a| a.search_terms.iter().map(String::as_str).collect()));
         let chars = Bm25::new(analyses.iter().map(|a| a.char_terms.iter().map(String::as_str).collect()));
         let mut entry_terms: Vec<Vec<&str>> = vec![Vec::new(); target_count];

@@ -204,14 +204,22 @@ impl Matcher {
                 weights: TextWeights::default(),
             })
             .collect();
-        let analyses: Vec<Analysis> = phrasings.iter().map(|p| p.analysis.clone()).collect();
-        let owners: Vec<usize> = phrasings.iter().map(|p| p.target).collect();
-        let stats = CorpusStats::new(&analyses, &owners, targets.len());
+        let (stats, index) = {
+            let analyses: Vec<&Analysis> = phrasings.iter().map(|p| &p.analysis).collect();
+            let owners: Vec<usize> = phrasings.iter().map(|p| p.target).collect();
+            (
+                CorpusStats::new(&analyses, &owners, targets.len()),
+                PhrasingIndex::build(&analyses, segmenter.clone())?,
+            )
+        };
         for phrasing in &mut phrasings {
             phrasing.weights =
                 TextWeights::new(&phrasing.analysis, &stats, |w| segmenter.background_frequency(w));
+            // The index terms served building the index and the statistics; queries bring
+            // their own. Dropping them halves a large knowledge base's memory.
+            phrasing.analysis.search_terms = Vec::new();
+            phrasing.analysis.char_terms = Vec::new();
         }
-        let index = PhrasingIndex::build(&analyses, segmenter.clone())?;
         Ok(Matcher { segmenter, index, phrasings, targets, stats, model })
     }
 
@@ -289,7 +297,7 @@ impl Matcher {
         self.phrasings.get(phrasing).map_or("", |p| p.text.as_str())
     }
 
-    /// The analysed form of a phrasing.
+    /// The analysed form of a phrasing (without its index terms, dropped after the build).
     pub fn phrasing_analysis(&self, phrasing: usize) -> Option<&Analysis> {
         self.phrasings.get(phrasing).map(|p| &p.analysis)
     }

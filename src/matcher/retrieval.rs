@@ -35,7 +35,7 @@ pub struct PhrasingIndex {
 
 impl PhrasingIndex {
     /// Indexes `analyses` (one per phrasing, in order) in RAM.
-    pub fn build(analyses: &[Analysis], segmenter: Arc<Segmenter>) -> Result<PhrasingIndex, RetrievalError> {
+    pub fn build(analyses: &[&Analysis], segmenter: Arc<Segmenter>) -> Result<PhrasingIndex, RetrievalError> {
         let mut schema = Schema::builder();
         let text_options = |tokenizer: &str| {
             TextOptions::default().set_indexing_options(
@@ -118,7 +118,7 @@ mod tests {
 
     fn index_of(texts: &[&str]) -> PhrasingIndex {
         let analyses: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, test_segmenter())).collect();
-        PhrasingIndex::build(&analyses, test_segmenter().clone()).unwrap()
+        PhrasingIndex::build(&analyses.iter().collect::<Vec<_>>(), test_segmenter().clone()).unwrap()
     }
 
     #[test]
