@@ -9,6 +9,13 @@ use super::analysis::Analysis;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
+/// A query term resolved against one scorer: its id there (none: no document has it) and IDF.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryTerm {
+    id: Option<u32>,
+    idf: f32,
+}
+
 /// A BM25 scorer over a fixed set of term lists.
 #[derive(Debug, Clone, Default)]
 pub struct Bm25 {
@@ -82,8 +89,16 @@ impl Bm25 {
         idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / self.average_length.max(f32::EPSILON)))
     }
 
-    /// BM25 of `document` for the distinct `query` terms, given with their [`Bm25::idf`].
-    pub fn score(&self, query: &[(&str, f32)], document: usize) -> f32 {
+    /// The distinct `terms` of a query resolved against this scorer, for [`Bm25::score`].
+    pub fn query_terms(&self, terms: &[&str]) -> Vec<QueryTerm> {
+        terms
+            .iter()
+            .map(|term| QueryTerm { id: self.term_ids.get(*term).copied(), idf: self.idf(term) })
+            .collect()
+    }
+
+    /// BM25 of `document` for the distinct query terms.
+    pub fn score(&self, query: &[QueryTerm], document: usize) -> f32 {
         let (Some(frequencies), Some(&length)) =
             (self.term_frequencies.get(document), self.lengths.get(document))
         else {
@@ -91,9 +106,9 @@ impl Bm25 {
         };
         query
             .iter()
-            .filter_map(|(term, idf)| {
-                let tf = Bm25::frequency(frequencies, *self.term_ids.get(*term)?)?;
-                Some(self.term_score(*idf, tf as f32, length as f32))
+            .filter_map(|term| {
+                let tf = Bm25::frequency(frequencies, term.id?)?;
+                Some(self.term_score(term.idf, tf as f32, length as f32))
             })
             .sum()
     }
@@ -188,10 +203,11 @@ mod tests {
     fn self_score_bounds_the_score_of_an_identical_document() {
         let bm25 = Bm25::new(vec![vec!["退款", "多久"], vec!["发票", "怎么", "开"], vec!["退款", "原因"]]);
         let query = ["退款", "多久"];
-        let weighted: Vec<(&str, f32)> = query.iter().map(|t| (*t, bm25.idf(t))).collect();
+        let weighted = bm25.query_terms(&query);
         assert!((bm25.score(&weighted, 0) - bm25.self_score(&query)).abs() < 1e-5);
         assert!(bm25.score(&weighted, 2) < bm25.score(&weighted, 0));
         assert_eq!(bm25.score(&weighted, 1), 0.0);
+        assert_eq!(bm25.score(&bm25.query_terms(&["从未出现"]), 0), 0.0, "an unknown term scores nothing");
     }
 
     #[test]

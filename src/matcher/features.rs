@@ -7,7 +7,7 @@
 //! only one side has: rare, central to this knowledge, or typical of it.
 
 use super::analysis::Analysis;
-use super::corpus::CorpusStats;
+use super::corpus::{CorpusStats, QueryTerm};
 use super::strings::{edit_similarity, longest_common_subsequence, longest_common_substring};
 
 /// Number of pair features.
@@ -124,12 +124,12 @@ pub struct QueryContext<'a> {
     pub weights: TextWeights,
     /// Corpus statistics.
     pub stats: &'a CorpusStats,
-    /// Distinct search terms with their IDF in the word index.
-    pub search_terms: Vec<(&'a str, f32)>,
-    /// Distinct character terms with their IDF in the character index.
-    pub char_terms: Vec<(&'a str, f32)>,
-    /// Distinct character terms with their IDF in the entry index.
-    pub entry_terms: Vec<(&'a str, f32)>,
+    /// Distinct search terms, resolved in the word index.
+    pub search_terms: Vec<QueryTerm>,
+    /// Distinct character terms, resolved in the character index.
+    pub char_terms: Vec<QueryTerm>,
+    /// Distinct character terms, resolved in the entry index.
+    pub entry_terms: Vec<QueryTerm>,
     /// The query's BM25 against itself in the word, character and entry indexes.
     pub self_scores: [f32; 3],
     /// Share of the query's word weight the knowledge has never seen.
@@ -164,9 +164,9 @@ impl<'a> QueryContext<'a> {
         QueryContext {
             query,
             stats,
-            search_terms: search_terms.iter().map(|t| (*t, stats.words.idf(t))).collect(),
-            entry_terms: char_terms.iter().map(|t| (*t, stats.entries.idf(t))).collect(),
-            char_terms: char_terms.iter().map(|t| (*t, stats.chars.idf(t))).collect(),
+            search_terms: stats.words.query_terms(&search_terms),
+            entry_terms: stats.entries.query_terms(&char_terms),
+            char_terms: stats.chars.query_terms(&char_terms),
             self_scores,
             unknown_words: ratio(unknown, total),
             weights,
