@@ -115,6 +115,7 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
         "start": {
             "sample_seconds": served.sample_start.as_secs_f64(),
             "large_seconds": served.big_start.0.as_secs_f64(),
+            "large_rss_mb": served.big_start.1.rss_mb,
             "large_peak_rss_mb": served.big_start.1.peak_rss_mb,
         },
         "app": phase_json(&served.app, served.before, served.app_usage),
@@ -198,10 +199,11 @@ fn print_text(report: &Value, args: &LoadtestArgs, out: &mut dyn Write) -> std::
     let s = &report["start"];
     writeln!(
         out,
-        "\nstart to healthy: sample knowledge {:.2} s; {} entries {:.2} s, peak RSS {:.0} MB",
+        "\nstart to healthy: sample knowledge {:.2} s; {} entries {:.2} s, RSS {:.0} MB (peak while building {:.0} MB)",
         f(&s["sample_seconds"]),
         m["entries"],
         f(&s["large_seconds"]),
+        f(&s["large_rss_mb"]),
         f(&s["large_peak_rss_mb"])
     )?;
     for (name, key, what) in [

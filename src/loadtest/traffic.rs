@@ -56,6 +56,8 @@ pub struct ServerProcess {
 /// The server's resource use so far.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Usage {
+    /// Resident memory now, MB.
+    pub rss_mb: f64,
     /// Peak resident memory, MB.
     pub peak_rss_mb: f64,
     /// CPU time used, seconds (user + system).
@@ -127,18 +129,24 @@ impl ServerProcess {
     pub fn usage(&self) -> Usage {
         let pid = self.child.id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let peak_kb: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0.0);
+        let kb = |field: &str| -> f64 {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0.0)
+        };
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
         let fields: Vec<&str> =
             stat.rsplit_once(')').map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
         let ticks: f64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum();
         // Linux counts in USER_HZ, 100 per second on every mainstream configuration.
-        Usage { peak_rss_mb: peak_kb / 1024.0, cpu_seconds: ticks / 100.0 }
+        Usage {
+            rss_mb: kb("VmRSS:") / 1024.0,
+            peak_rss_mb: kb("VmHWM:") / 1024.0,
+            cpu_seconds: ticks / 100.0,
+        }
     }
 }
 

@@ -101,9 +101,18 @@ impl PhrasingIndex {
         let top =
             searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
+        // Opening a segment's column decodes its header: once per segment, not per hit.
+        let mut column = None;
         for (_, address) in top {
-            let column = searcher.segment_reader(address.segment_ord).fast_fields().u64(PHRASING_FIELD)?;
-            if let Some(ordinal) = column.first(address.doc_id) {
+            let segment_column = match &column {
+                Some((segment, column)) if *segment == address.segment_ord => column,
+                _ => {
+                    let opened =
+                        searcher.segment_reader(address.segment_ord).fast_fields().u64(PHRASING_FIELD)?;
+                    &column.insert((address.segment_ord, opened)).1
+                }
+            };
+            if let Some(ordinal) = segment_column.first(address.doc_id) {
                 hits.push(ordinal as usize);
             }
         }
