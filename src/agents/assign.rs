@@ -78,6 +78,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             closed_at: None,
+            channel_blocked: None,
         }
     }
 

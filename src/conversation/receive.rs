@@ -92,7 +92,10 @@ impl Service {
             drop(tx);
             return self.duplicate(customer.id, &inbound).await;
         };
-        tx.reopen_channel(conversation.id).await?;
+        if conversation.channel_blocked.is_some() {
+            // The customer wrote: the platform lets kefu answer again.
+            tx.reopen_channel(conversation.id).await?;
+        }
         let mut payload =
             json!({ "message_id": message_id, "text": inbound.text, "customer_id": customer.id });
         if conversation.state != ConversationState::Bot {

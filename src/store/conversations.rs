@@ -8,7 +8,7 @@ use super::{Backend, Conversation, ConversationState, Store, StoreError, StoreTx
 macro_rules! conversation_columns {
     () => {
         "id, customer_id, channel, state, dialog_state, agent_id, agent_group, handoff_reason, queued_at, \
-         awaiting_rating, satisfaction, created_at, updated_at, closed_at"
+         awaiting_rating, satisfaction, created_at, updated_at, closed_at, channel_blocked"
     };
 }
 
@@ -29,6 +29,7 @@ fn conversation(row: &AnyRow) -> Result<Conversation, StoreError> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         closed_at: row.try_get("closed_at")?,
+        channel_blocked: row.try_get("channel_blocked")?,
     })
 }
 

@@ -91,6 +91,9 @@ pub struct Conversation {
     pub updated_at: i64,
     /// Closed, ms.
     pub closed_at: Option<i64>,
+    /// Why the platform refuses messages to the customer until they write again (WeChat's
+    /// reply window); kept by the channel, never written by `save_conversation`.
+    pub channel_blocked: Option<String>,
 }
 
 /// Who wrote a message.
