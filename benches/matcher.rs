@@ -1,5 +1,6 @@
 //! Matcher benchmarks: tokenising, matching against the sample and a generated 10 000-entry
-//! knowledge base, building that index and reloading it from files. Run with `cargo bench`.
+//! knowledge base, the pure dialog step, building that index and reloading it from files.
+//! Run with `cargo bench`.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -38,6 +39,17 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             round += 1;
             sample.matcher.rank(black_box(QUESTIONS[round % QUESTIONS.len()])).map(|r| r.candidates.len())
+        })
+    });
+    // The pure decision step: match, decide, build the reply (no I/O).
+    let config = kefu::config::Config::default();
+    let state = kefu::dialog::DialogState::default();
+    c.bench_function("dialog step, sample knowledge", |b| {
+        b.iter(|| {
+            round += 1;
+            let question = black_box(QUESTIONS[round % QUESTIONS.len()]);
+            kefu::dialog::respond(&sample, kefu::dialog::Policy::of(&config), &state, question, 0)
+                .map(|outcome| outcome.actions.len())
         })
     });
     let large = generated_knowledge(10_000);

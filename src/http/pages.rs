@@ -52,6 +52,13 @@ const ASSETS: &[Asset] = &[
         website: false,
     },
     Asset {
+        path: "/static/common.js",
+        file: "common.js",
+        content_type: JS,
+        body: include_str!("web/common.js"),
+        website: false,
+    },
+    Asset {
         path: "/static/agent.js",
         file: "agent.js",
         content_type: JS,

@@ -205,6 +205,7 @@ async fn the_pages_are_served_with_their_types() {
         ("/", "text/html"),
         ("/widget.js", "text/javascript"),
         ("/agent", "text/html"),
+        ("/static/common.js", "text/javascript"),
         ("/static/agent.js", "text/javascript"),
         ("/static/agent.css", "text/css"),
         ("/admin", "text/html"),

@@ -1,28 +1,9 @@
 // kefu 管理: agents, knowledge status, "try the bot", unanswered questions (gaps). Plain JS; server text only via textContent.
 'use strict';
 
-const TOKEN_KEY = 'kefu.agent.token';
-const $ = (sel, root = document) => root.querySelector(sel);
+// $, el, pad2, api, toasts, showLogin and the session token: common.js.
 
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key in node && typeof value !== 'string') node[key] = value;
-    else node.setAttribute(key, value === true ? '' : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-const pad2 = (n) => String(n).padStart(2, '0');
+// The admin page's own full timestamp: "YYYY-MM-DD HH:MM:SS", '—' when missing.
 function fmtTime(ms) {
   if (!ms) return '—';
   const d = new Date(ms);
@@ -32,106 +13,18 @@ const splitList = (text) => [...new Set(text.split(/[,，;；\s]+/).map((t) => t
 
 const ROLE = { agent: '客服', admin: '管理员' };
 const STATUS = { online: '在线', away: '离开', offline: '离线' };
-const STATUS_TEXT = { 400: '请求有误', 401: '未登录或登录已过期', 403: '没有权限', 404: '不存在', 409: '操作冲突', 503: '服务暂不可用' };
 
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-let token = sessionStorage.getItem(TOKEN_KEY);
 let me = null;
 let agents = [];
 
-// `{ text: true }`: the answer's body as text (e.g. a YAML download) instead of JSON.
-async function api(method, path, body, { text = false } = {}) {
-  const headers = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res;
-  try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, 'network', '网络错误，请检查连接后重试');
-  }
-  if (text && res.ok) return res.text();
-  let data = null;
-  try { data = await res.json(); } catch { /* empty body */ }
-  if (!res.ok) {
-    const prefix = STATUS_TEXT[res.status] || (res.status >= 500 ? '服务器错误' : `错误 ${res.status}`);
-    const error = new ApiError(res.status, data?.error || `http_${res.status}`, data?.message ? `${prefix}：${data.message}` : prefix);
-    if (res.status === 401 && path !== '/auth/login' && token) signedOut('登录已过期，请重新登录');
-    throw error;
-  }
-  return data;
-}
-
-function toast(text, { kind = 'info', action } = {}) {
-  const item = el('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : undefined },
-    el('span', { class: 'toast-text', text }),
-    action && el('button', { class: 'btn link', type: 'button', text: action.label, onclick: () => { item.remove(); action.fn(); } }),
-    el('button', { class: 'toast-x', type: 'button', 'aria-label': '关闭提示', text: '×', onclick: () => item.remove() }));
-  const box = $('#toasts');
-  box.append(item);
-  while (box.children.length > 3) box.firstElementChild.remove();
-  setTimeout(() => item.remove(), kind === 'error' ? 9000 : 4000);
-}
-const toastError = (error) => toast(error.message || String(error), { kind: 'error' });
-
-function showFormError(form, error) {
-  const box = $('.form-error', form);
-  box.textContent = error ? (error.message || String(error)) : '';
-  box.hidden = !error;
-}
-
-// ---------- session ----------
-function showLogin(message) {
-  $('#app').hidden = true;
-  $('#login-view').hidden = false;
-  $('#login-error').textContent = message || '';
-  $('#login-error').hidden = !message;
-  $('#login-username').focus();
-}
-
+// ---------- session (showLogin, logout, resumeSession: common.js) ----------
 function signedOut(message) {
-  token = null;
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   showLogin(message);
 }
 
-async function boot() {
-  if (!token) return showLogin();
-  try {
-    const { agent } = await api('GET', '/me');
-    start(agent);
-  } catch (error) {
-    showLogin(error.status === 401 ? '' : error.message);
-  }
-}
+bindLoginForm(start);
 
-$('#login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  $('#login-submit').disabled = true;
-  try {
-    const data = await api('POST', '/auth/login', { username: $('#login-username').value.trim(), password: $('#login-password').value });
-    token = data.token;
-    sessionStorage.setItem(TOKEN_KEY, token);
-    $('#login-password').value = '';
-    start(data.agent);
-  } catch (error) {
-    showLogin(error.status === 401 ? '用户名或密码错误' : error.message);
-  } finally {
-    $('#login-submit').disabled = false;
-  }
-});
-
-async function logout() {
-  try { await api('POST', '/auth/logout'); } catch { /* gone either way */ }
-  signedOut();
-}
 $('#logout').addEventListener('click', logout);
 $('#denied-logout').addEventListener('click', logout);
 
@@ -352,6 +245,7 @@ const stat = (value, label) => el('div', { class: 'stat' }, el('b', { text: valu
 $('#kn-refresh').addEventListener('click', loadKnowledge);
 
 // ---------- try the bot ----------
+// Shorter wording than the workbench's handoffLabel, so each page keeps its own.
 function handoffLabel(reason) {
   if (!reason) return '';
   return {
@@ -729,4 +623,4 @@ $('#gaps-since').addEventListener('change', loadGaps);
 $('#gaps-min').addEventListener('change', loadGaps);
 $('#gaps-refresh').addEventListener('click', loadGaps);
 
-boot();
+resumeSession(start);

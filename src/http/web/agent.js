@@ -1,33 +1,11 @@
 // kefu 工作台: plain JS, no dependencies. Server/user text only ever goes through textContent.
 'use strict';
 
-const TOKEN_KEY = 'kefu.agent.token';
 const SEEN_KEY = 'kefu.agent.seen';
 const SOUND_KEY = 'kefu.agent.sound';
 const TITLE = 'kefu 工作台';
 
-// ---------- small DOM helpers ----------
-const $ = (sel, root = document) => root.querySelector(sel);
-
-/** el('div', {class: 'x', dataset: {id: 1}, onclick: fn}, child, 'text') — text children become text nodes. */
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key in node && typeof value !== 'string') node[key] = value;
-    else node.setAttribute(key, value === true ? '' : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
+// ---------- small helpers ($, el and the rest shared with the admin page: common.js) ----------
 function debounce(fn, ms) {
   let timer;
   return (...args) => {
@@ -36,9 +14,8 @@ function debounce(fn, ms) {
   };
 }
 
-// ---------- formatting ----------
-const pad2 = (n) => String(n).padStart(2, '0');
-
+// ---------- formatting (pad2: common.js) ----------
+// The workbench's own short time: today "HH:MM", else "MM-DD HH:MM" (with the year when not this year).
 function fmtTime(ms) {
   if (!ms) return '';
   const d = new Date(ms);
@@ -86,6 +63,7 @@ const TICKET_WHY = {
   agent: '客服创建', closed_hours: '非工作时间留言', no_agent_online: '无客服在线时留言', queue_timeout: '排队超时转留言',
 };
 
+// The workbench's wording (the admin page has its own, shorter labels).
 function handoffLabel(reason) {
   if (!reason) return '';
   switch (reason.reason) {
@@ -119,19 +97,11 @@ function decisionBadge(message) {
   }
 }
 
-// ---------- API ----------
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-const STATUS_TEXT = { 400: '请求有误', 401: '未登录或登录已过期', 403: '没有权限', 404: '不存在', 409: '操作冲突', 413: '内容太长', 503: '服务暂不可用' };
+// ---------- API: api(), ApiError, STATUS_TEXT, toasts and the session token live in common.js ----------
+// The workbench also names 413 (a message too long); the admin page keeps the generic "错误 413".
+STATUS_TEXT[413] = '内容太长';
 
 const S = {
-  token: sessionStorage.getItem(TOKEN_KEY),
   me: null,
   agents: [],
   queue: [],
@@ -150,47 +120,6 @@ const S = {
   canned: null,
   cannedAt: 0,
 };
-
-async function api(method, path, body) {
-  const headers = {};
-  if (S.token) headers.authorization = `Bearer ${S.token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res;
-  try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, 'network', '网络错误，请检查连接后重试');
-  }
-  let data = null;
-  try { data = await res.json(); } catch { /* empty or non-JSON body */ }
-  if (!res.ok) {
-    const prefix = STATUS_TEXT[res.status] || (res.status >= 500 ? '服务器错误' : `错误 ${res.status}`);
-    const error = new ApiError(res.status, data?.error || `http_${res.status}`, data?.message ? `${prefix}：${data.message}` : prefix);
-    if (res.status === 401 && path !== '/auth/login' && S.token) signedOut('登录已过期，请重新登录');
-    throw error;
-  }
-  return data;
-}
-
-// ---------- toasts ----------
-function toast(text, { kind = 'info', action } = {}) {
-  const box = $('#toasts');
-  const item = el('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : undefined },
-    el('span', { class: 'toast-text', text }),
-    action && el('button', { class: 'btn link', type: 'button', text: action.label, onclick: () => { item.remove(); action.fn(); } }),
-    el('button', { class: 'toast-x', type: 'button', 'aria-label': '关闭提示', text: '×', onclick: () => item.remove() }));
-  box.append(item);
-  // Keep the corner calm: at most three at once.
-  while (box.children.length > 3) box.firstElementChild.remove();
-  setTimeout(() => item.remove(), kind === 'error' ? 9000 : 4000);
-}
-const toastError = (error) => toast(error.message || String(error), { kind: 'error' });
-
-function showFormError(form, error) {
-  const box = $('.form-error', form);
-  box.textContent = error ? (error.message || String(error)) : '';
-  box.hidden = !error;
-}
 
 // ---------- attention: beep + title ----------
 let audio = null;
@@ -252,57 +181,17 @@ function notify(text, conversationId) {
   flashTitle(text);
 }
 
-// ---------- login / session ----------
-async function boot() {
-  if (!S.token) return showLogin();
-  try {
-    const { agent } = await api('GET', '/me');
-    startApp(agent);
-  } catch (error) {
-    if (error.status === 401) return showLogin();
-    showLogin(error.message);
-  }
-}
-
-function showLogin(message) {
-  $('#app').hidden = true;
-  $('#login-view').hidden = false;
-  const box = $('#login-error');
-  box.textContent = message || '';
-  box.hidden = !message;
-  $('#login-username').focus();
-}
-
-$('#login-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const button = $('#login-submit');
-  button.disabled = true;
-  $('#login-error').hidden = true;
-  try {
-    const data = await api('POST', '/auth/login', { username: $('#login-username').value.trim(), password: $('#login-password').value });
-    S.token = data.token;
-    sessionStorage.setItem(TOKEN_KEY, data.token);
-    $('#login-password').value = '';
-    startApp(data.agent);
-  } catch (error) {
-    showLogin(error.status === 401 ? '用户名或密码错误' : error.message);
-  } finally {
-    button.disabled = false;
-  }
-});
+// ---------- login / session (showLogin, logout, resumeSession: common.js) ----------
+bindLoginForm(startApp, { clearError: true });
 
 function signedOut(message) {
-  S.token = null;
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   stopFeed();
   clearInterval(tickTimer);
   showLogin(message);
 }
 
-$('#logout').addEventListener('click', async () => {
-  try { await api('POST', '/auth/logout'); } catch { /* the session goes away either way */ }
-  signedOut();
-});
+$('#logout').addEventListener('click', logout);
 
 let tickTimer = null;
 
@@ -1296,8 +1185,8 @@ function stopFeed() {
 }
 
 function connectFeed() {
-  if (!S.token) return;
-  const params = new URLSearchParams({ token: S.token });
+  if (!auth.token) return;
+  const params = new URLSearchParams({ token: auth.token });
   if (S.lastEventId !== null) params.set('after', String(S.lastEventId));
   setFeed(wsEverOpen ? 'down' : 'connecting');
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/agent?${params}`);
@@ -1323,7 +1212,7 @@ function connectFeed() {
     handleEvent(event);
   };
   socket.onclose = () => {
-    if (ws !== socket || !S.token) return;
+    if (ws !== socket || !auth.token) return;
     setFeed('down');
     const delay = Math.min(30000, 1000 * 2 ** wsRetry) * (0.75 + Math.random() * 0.5);
     wsRetry += 1;
@@ -1363,4 +1252,4 @@ function handleEvent(event) {
   }
 }
 
-boot();
+resumeSession(startApp);
