@@ -265,12 +265,16 @@ async fn an_agent_answers_through_wechat_until_the_window_closes_and_again_after
     assert_eq!((status, &typed["sent"]), (StatusCode::OK, &json!(true)));
     assert_eq!(fake.typing(), vec![json!({ "touser": "o-human", "command": "Typing" })]);
 
-    fake.script(&[45047]);
     // Four messages since the customer wrote: the agent is told the next one is the last.
     let warned = reply("还在吗？").await;
     assert!(warned["warning"].as_str().unwrap().contains("1 条"), "{warned}");
+    // WeChat refuses the fifth (the quota is used up) ...
+    fake.script(&[45047]);
+    let last = reply("请问还有什么问题吗？").await;
+    assert!(last["warning"].as_str().unwrap().contains("无法再发送"), "{last}");
+    // ... and kefu does not try again until the customer writes.
     let attempts = fake.attempts();
-    let refused = reply("请问还有什么问题吗？").await;
+    let refused = reply("还有别的需要吗？").await;
     assert!(refused["warning"].as_str().unwrap().contains("无法再发送"), "{refused}");
     assert_eq!(fake.attempts(), attempts, "no more sends once WeChat closed the window");
     let detail_path = format!("/api/v1/conversations/{conversation}");
