@@ -40,6 +40,11 @@ pub fn serve(config: Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             brain.flows.flows.len(),
             brain.version,
         )?;
+        if started.service.config.web.enabled {
+            writeln!(out, "chat widget demo: http://{local}/   workbench: http://{local}/agent   admin: http://{local}/admin")?;
+        } else {
+            writeln!(out, "workbench: http://{local}/agent   admin: http://{local}/admin")?;
+        }
         if let Some(password) = &started.first_admin_password {
             writeln!(
                 out,
