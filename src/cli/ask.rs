@@ -12,7 +12,7 @@ pub fn run(config: &Config, question: &str, json: bool, out: &mut dyn Write) -> 
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };
-    let explanation = explain(&brain, super::policy(config), question, super::now())?;
+    let explanation = explain(&brain, kefu::dialog::Policy::of(config), question, super::now())?;
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&explanation)?)?;
     } else {

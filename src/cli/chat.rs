@@ -46,13 +46,17 @@ pub fn run(config: &Config, webhook_stub: Option<&Path>, out: &mut dyn Write) ->
         if line.trim().is_empty() {
             continue;
         }
-        let exchange =
-            converse(&brain, super::policy(config), &state, &line, super::now(), |webhook, payload| {
-                match stubs.as_mut() {
-                    Some(stubs) => stubs.call(webhook),
-                    None => runtime.block_on(client.call(webhook, payload, "terminal")),
-                }
-            })?;
+        let exchange = converse(
+            &brain,
+            kefu::dialog::Policy::of(config),
+            &state,
+            &line,
+            super::now(),
+            |webhook, payload| match stubs.as_mut() {
+                Some(stubs) => stubs.call(webhook),
+                None => runtime.block_on(client.call(webhook, payload, "terminal")),
+            },
+        )?;
         for text in reply_lines(&exchange.actions) {
             writeln!(out, "客服: {text}")?;
         }

@@ -30,11 +30,6 @@ pub fn load_brain(config: &Config) -> anyhow::Result<Result<Brain, ExitCode>> {
     }
 }
 
-/// The policy the configuration sets.
-pub fn policy(config: &Config) -> kefu::dialog::Policy<'_> {
-    kefu::dialog::Policy::of(config)
-}
-
 /// The current time in unix seconds.
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)

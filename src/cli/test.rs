@@ -24,7 +24,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let mut failed = 0;
     for scenario in &scenarios {
-        let result = run_scenario(&brain, super::policy(config), scenario)?;
+        let result = run_scenario(&brain, kefu::dialog::Policy::of(config), scenario)?;
         if result.passed() {
             writeln!(out, "ok    {} ({} turns)", result.name, result.turns_run)?;
             continue;

@@ -22,7 +22,6 @@ use crate::agents::{BusinessHours, Hub};
 use crate::brain::Brain;
 use crate::channels::Delivery;
 use crate::config::Config;
-use crate::dialog::Policy;
 use crate::store::{Event, Message, Store, StoreError};
 use crate::webhooks::WebhookClient;
 use locks::KeyedLocks;
@@ -94,11 +93,6 @@ impl Service {
     /// The brain in use; a message keeps the snapshot it started with.
     pub fn brain(&self) -> Arc<Brain> {
         self.brain.load_full()
-    }
-
-    /// The policy the configuration sets.
-    fn policy(config: &Config) -> Policy<'_> {
-        Policy::of(config)
     }
 
     /// After a commit: tell the workbenches and send the customer's messages.

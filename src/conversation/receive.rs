@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Service, ServiceError, now_ms};
 use crate::brain::Brain;
 use crate::dialog::{
-    Action, Decision, DialogState, Outcome, respond, respond_to_media, respond_to_webhook, welcome,
+    Action, Decision, DialogState, Outcome, Policy, respond, respond_to_media, respond_to_webhook, welcome,
 };
 use crate::knowledge::Reply;
 use crate::store::{
@@ -153,7 +153,7 @@ impl Service {
             tx.commit().await?;
             return Ok(None);
         }
-        let outcome = welcome(&self.brain(), Service::policy(&self.config), &state);
+        let outcome = welcome(&self.brain(), Policy::of(&self.config), &state);
         conversation.dialog_state = serde_json::to_value(&outcome.state).unwrap_or_default();
         let mut greeting = Vec::new();
         for (index, action) in outcome.actions.into_iter().enumerate() {
@@ -199,7 +199,7 @@ impl Service {
         let brain = self.brain();
         let state = dialog_state(&conversation);
         let turn = if inbound.media.is_some() {
-            let outcome = respond_to_media(Service::policy(&self.config), &state);
+            let outcome = respond_to_media(Policy::of(&self.config), &state);
             self.perform(&brain, &conversation, outcome).await
         } else {
             self.run_core(&brain, &conversation, state, &inbound.text).await?
@@ -297,7 +297,7 @@ impl Service {
         let now = now_ms() / 1000;
         // Matching is CPU work: keep it off the async runtime.
         let outcome = tokio::task::spawn_blocking(move || {
-            respond(&snapshot, Service::policy(&config), &state, &message, now)
+            respond(&snapshot, Policy::of(&config), &state, &message, now)
         })
         .await
         .map_err(|e| ServiceError::Task(e.to_string()))??;
@@ -340,7 +340,7 @@ impl Service {
             }
             let reply = self.webhooks.call(&webhook, &payload, &customer).await;
             let next =
-                respond_to_webhook(brain, Service::policy(&self.config), &turn.state, reply, now_ms() / 1000);
+                respond_to_webhook(brain, Policy::of(&self.config), &turn.state, reply, now_ms() / 1000);
             turn.state = next.state;
             pending = next.actions;
         }

@@ -177,16 +177,12 @@ fn turning_down_every_choice_counts_as_a_fallback() {
     assert!(rejected.state.pending_choices.is_empty());
 }
 
-fn policy_with<'c>(config: &'c Config) -> Policy<'c> {
-    Policy::of(config)
-}
-
 #[test]
 fn the_welcome_menu_is_answerable_by_number() {
     let brain = brain();
     let mut config = Config::default();
     config.dialog.welcome_menu = vec!["invoice".into(), "refund-time".into()];
-    let greeted = welcome(&brain, policy_with(&config), &DialogState::default());
+    let greeted = welcome(&brain, Policy::of(&config), &DialogState::default());
     let text = texts(&greeted).join("\n");
     assert!(text.starts_with(&config.dialog.welcome), "{text}");
     assert!(text.contains("1. 发票怎么开") && text.contains("2. 退款多久到账"), "{text}");
@@ -202,7 +198,7 @@ fn an_empty_welcome_menu_offers_the_first_entries_and_unknown_ids_are_reported()
     let brain = brain();
     let mut config = Config::default();
     config.dialog.welcome_menu.clear();
-    let greeted = welcome(&brain, policy_with(&config), &DialogState::default());
+    let greeted = welcome(&brain, Policy::of(&config), &DialogState::default());
     assert_eq!(greeted.state.pending_choices, vec!["refund-time", "address", "complaint", "invoice"]);
     config.dialog.welcome_menu = vec!["invoice".into(), "no-such".into()];
     assert_eq!(unknown_welcome_ids(&brain, &config.dialog), vec!["no-such"]);
@@ -212,12 +208,12 @@ fn an_empty_welcome_menu_offers_the_first_entries_and_unknown_ids_are_reported()
 fn media_is_acknowledged_or_handed_off_as_configured() {
     let mut config = Config::default();
     let state = DialogState { pending_choices: vec!["invoice".into()], ..DialogState::default() };
-    let acknowledged = respond_to_media(policy_with(&config), &state);
+    let acknowledged = respond_to_media(Policy::of(&config), &state);
     assert_eq!(acknowledged.decision, Decision::Media);
     assert_eq!(texts(&acknowledged), vec![config.dialog.media_reply.clone()]);
     assert!(acknowledged.state.pending_choices.is_empty());
     config.dialog.media_handoff = true;
-    let handed = respond_to_media(policy_with(&config), &state);
+    let handed = respond_to_media(Policy::of(&config), &state);
     assert_eq!(handed.decision, Decision::Handoff { reason: HandoffReason::Media });
     assert!(handed.actions.iter().any(|a| matches!(a, Action::Handoff { reason: HandoffReason::Media })));
 }

@@ -300,15 +300,15 @@ impl Chat {
 /// asked for, the agent serving it and the place in the queue.
 async fn status(state: &AppState, external_id: &str) -> Result<Value, StoreError> {
     let store = &state.service.store;
-    let Some(customer) = store.customer_by_external_id(WEB, external_id).await? else {
-        return Ok(json!({
-            "customer_id": null, "conversation_id": null, "state": "bot",
-            "awaiting_rating": false, "agent": null, "position": null,
-        }));
+    let customer = store.customer_by_external_id(WEB, external_id).await?;
+    let conversation = match &customer {
+        Some(customer) => store.latest_conversation(customer.id).await?,
+        None => None,
     };
-    let Some(conversation) = store.latest_conversation(customer.id).await? else {
+    let Some(conversation) = conversation else {
+        // Nothing said yet: the bot will answer the first message.
         return Ok(json!({
-            "customer_id": customer.id, "conversation_id": null, "state": "bot",
+            "customer_id": customer.map(|c| c.id), "conversation_id": null, "state": "bot",
             "awaiting_rating": false, "agent": null, "position": null,
         }));
     };
@@ -325,7 +325,7 @@ async fn status(state: &AppState, external_id: &str) -> Result<Value, StoreError
         _ => None,
     };
     Ok(json!({
-        "customer_id": customer.id,
+        "customer_id": conversation.customer_id,
         "conversation_id": conversation.id,
         "state": conversation.state.as_str(),
         "awaiting_rating": conversation.awaiting_rating,
