@@ -22,7 +22,7 @@ use crate::agents::{BusinessHours, Hub};
 use crate::brain::Brain;
 use crate::channels::Delivery;
 use crate::config::Config;
-use crate::store::{Event, Message, Store, StoreError};
+use crate::store::{Customer, Event, Message, Store, StoreError};
 use crate::webhooks::WebhookClient;
 use locks::KeyedLocks;
 
@@ -97,13 +97,24 @@ impl Service {
 
     /// After a commit: tell the workbenches and send the customer's messages.
     async fn after_commit(&self, events: Vec<Event>, outgoing: Vec<Message>) {
-        self.hub.publish(events);
-        let Some(first) = outgoing.first() else { return };
+        let Some(first) = outgoing.first() else {
+            self.hub.publish(events);
+            return;
+        };
         match self.store.customer(first.customer_id).await {
-            Ok(Some(customer)) => self.delivery.deliver(&customer, outgoing),
-            Ok(None) => {}
-            Err(error) => tracing::error!(error = %error, "cannot load the customer to deliver messages"),
+            Ok(Some(customer)) => self.deliver_to(&customer, events, outgoing),
+            Ok(None) => self.hub.publish(events),
+            Err(error) => {
+                self.hub.publish(events);
+                tracing::error!(error = %error, "cannot load the customer to deliver messages");
+            }
         }
+    }
+
+    /// [`Service::after_commit`] when the customer is at hand.
+    fn deliver_to(&self, customer: &Customer, events: Vec<Event>, outgoing: Vec<Message>) {
+        self.hub.publish(events);
+        self.delivery.deliver(customer, outgoing);
     }
 }
 

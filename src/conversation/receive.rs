@@ -12,8 +12,8 @@ use crate::dialog::{
 };
 use crate::knowledge::Reply;
 use crate::store::{
-    Conversation, ConversationState, CustomerPatch, Message, NewEvent, NewMessage, Sender, StoreError,
-    StoreTx,
+    Conversation, ConversationState, Customer, CustomerPatch, Message, NewEvent, NewMessage, Sender,
+    StoreError, StoreTx,
 };
 
 /// A message from a customer, as a channel received it.
@@ -70,7 +70,7 @@ impl Service {
         let mut conversation = tx.current_conversation(customer.id, &inbound.channel).await?;
         if conversation.awaiting_rating {
             if let Some(score) = rating(&inbound.text) {
-                return self.rate(tx, conversation, &inbound, score).await;
+                return self.rate(tx, &customer, conversation, &inbound, score).await;
             }
             // Not a rating: the customer moved on; the next conversation starts.
             conversation.awaiting_rating = false;
@@ -123,7 +123,7 @@ impl Service {
                 transferred_out: false,
             });
         }
-        self.bot_turn(conversation, message_id, &inbound).await
+        self.bot_turn(&customer, conversation, message_id, &inbound).await
     }
 
     /// Greets a customer who opened the chat, when the bot serves them and no flow is
@@ -176,7 +176,7 @@ impl Service {
         }
         tx.save_conversation(&conversation).await?;
         tx.commit().await?;
-        self.after_commit(Vec::new(), stored.clone()).await;
+        self.deliver_to(&customer, Vec::new(), stored.clone());
         Ok(Some(Delivered {
             conversation_id: conversation.id,
             message_id: None,
@@ -191,6 +191,7 @@ impl Service {
     /// it decided.
     async fn bot_turn(
         &self,
+        customer: &Customer,
         conversation: Conversation,
         message_id: i64,
         inbound: &Inbound,
@@ -200,17 +201,18 @@ impl Service {
         let state = dialog_state(&conversation);
         let turn = if inbound.media.is_some() {
             let outcome = respond_to_media(Policy::of(&self.config), &state);
-            self.perform(&brain, &conversation, outcome).await
+            self.perform(&brain, customer, &conversation, outcome).await
         } else {
-            self.run_core(&brain, &conversation, state, &inbound.text).await?
+            self.run_core(&brain, customer, &conversation, state, &inbound.text).await?
         };
-        self.store_turn(&brain, conversation, message_id, &inbound.text, turn).await
+        self.store_turn(&brain, customer, conversation, message_id, &inbound.text, turn).await
     }
 
     /// Stores a bot turn's replies and state, hands off if it asked to, then delivers.
     async fn store_turn(
         &self,
         brain: &Brain,
+        customer: &Customer,
         mut conversation: Conversation,
         message_id: i64,
         text: &str,
@@ -267,14 +269,15 @@ impl Service {
         tx.commit().await?;
         let queued = conversation.state == ConversationState::Queued;
         let transferred_out = events.iter().any(|event| event.kind == "transferred_out");
-        self.after_commit(events, stored.clone()).await;
+        self.deliver_to(customer, events, stored.clone());
         let mut replies = stored;
+        let mut state = conversation.state;
         if queued {
             // An agent may take it at once: the customer hears it in this answer too.
             let assigned = self.assign().await?;
             replies.extend(assigned.into_iter().filter(|m| m.conversation_id == conversation.id));
+            state = self.store.conversation(conversation.id).await?.map_or(state, |c| c.state);
         }
-        let state = self.store.conversation(conversation.id).await?.map_or(conversation.state, |c| c.state);
         Ok(Delivered {
             conversation_id: conversation.id,
             message_id: Some(message_id),
@@ -289,6 +292,7 @@ impl Service {
     async fn run_core(
         &self,
         brain: &Arc<Brain>,
+        customer: &Customer,
         conversation: &Conversation,
         state: DialogState,
         text: &str,
@@ -301,12 +305,18 @@ impl Service {
         })
         .await
         .map_err(|e| ServiceError::Task(e.to_string()))??;
-        Ok(self.perform(brain, conversation, outcome).await)
+        Ok(self.perform(brain, customer, conversation, outcome).await)
     }
 
     /// Carries out a core outcome's actions: collects replies and the hand-off, and calls
     /// webhooks, feeding each reply back to the core.
-    async fn perform(&self, brain: &Brain, conversation: &Conversation, outcome: Outcome) -> BotTurn {
+    async fn perform(
+        &self,
+        brain: &Brain,
+        customer: &Customer,
+        conversation: &Conversation,
+        outcome: Outcome,
+    ) -> BotTurn {
         let confidence = outcome.ranking.as_ref().and_then(|r| r.best()).map(|c| c.confidence);
         let mut turn = BotTurn {
             state: outcome.state,
@@ -316,7 +326,7 @@ impl Service {
             handoff: None,
         };
         let mut pending = outcome.actions;
-        let customer = format!("{}:{}", conversation.channel, conversation.customer_id);
+        let caller = format!("{}:{}", conversation.channel, conversation.customer_id);
         for _ in 0..8 {
             let mut call = None;
             for action in pending.drain(..) {
@@ -333,12 +343,10 @@ impl Service {
                 }
             }
             let Some((webhook, payload)) = call else { break };
-            if conversation.channel.starts_with("wechat:")
-                && let Ok(Some(customer)) = self.store.customer(conversation.customer_id).await
-            {
-                self.delivery.bot_typing(&customer);
+            if conversation.channel.starts_with("wechat:") {
+                self.delivery.bot_typing(customer);
             }
-            let reply = self.webhooks.call(&webhook, &payload, &customer).await;
+            let reply = self.webhooks.call(&webhook, &payload, &caller).await;
             let next =
                 respond_to_webhook(brain, Policy::of(&self.config), &turn.state, reply, now_ms() / 1000);
             turn.state = next.state;
@@ -359,6 +367,11 @@ impl Service {
         let Some(original) = original else {
             return Err(StoreError::Corrupt("a duplicate message without its original".into()).into());
         };
+        let customer = self
+            .store
+            .customer(customer_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a message without its customer".into()))?;
         let conversation = self
             .store
             .conversation(original.conversation_id)
@@ -366,7 +379,7 @@ impl Service {
             .ok_or_else(|| StoreError::Corrupt("a message without its conversation".into()))?;
         let replies = self.store.replies_to(original.id).await?;
         if replies.is_empty() && conversation.state == ConversationState::Bot {
-            return self.bot_turn(conversation, original.id, inbound).await;
+            return self.bot_turn(&customer, conversation, original.id, inbound).await;
         }
         Ok(Delivered {
             message_id: Some(original.id),
@@ -382,6 +395,7 @@ impl Service {
     async fn rate(
         &self,
         mut tx: StoreTx<'static>,
+        customer: &Customer,
         mut conversation: Conversation,
         inbound: &Inbound,
         score: i64,
@@ -413,7 +427,7 @@ impl Service {
             })
             .await?;
         tx.commit().await?;
-        self.after_commit(vec![event], stored.clone()).await;
+        self.deliver_to(customer, vec![event], stored.clone());
         Ok(Delivered {
             message_id: Some(message_id),
             conversation_id: conversation.id,

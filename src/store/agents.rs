@@ -1,8 +1,6 @@
 //! Agent accounts.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::sql::{RowRead, params};
 use super::{Agent, AgentStatus, Role, Store, StoreError, StoreTx, json, now_ms, to_json};
 
 macro_rules! agent_columns {
@@ -11,18 +9,18 @@ macro_rules! agent_columns {
     };
 }
 
-fn agent(row: &AnyRow) -> Result<Agent, StoreError> {
+fn agent(row: &impl RowRead) -> Result<Agent, StoreError> {
     Ok(Agent {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        display_name: row.try_get("display_name")?,
-        password_hash: row.try_get("password_hash")?,
-        role: Role::parse(&row.try_get::<String, _>("role")?).unwrap_or(Role::Agent),
-        groups: json(&row.try_get::<String, _>("groups")?, "agent groups")?,
-        max_concurrent: row.try_get("max_concurrent")?,
-        status: AgentStatus::parse(&row.try_get::<String, _>("status")?),
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: row.try_get("created_at")?,
+        id: row.get("id")?,
+        username: row.get("username")?,
+        display_name: row.get("display_name")?,
+        password_hash: row.get("password_hash")?,
+        role: Role::parse(&row.get::<String>("role")?).unwrap_or(Role::Agent),
+        groups: json(&row.get::<String>("groups")?, "agent groups")?,
+        max_concurrent: row.get("max_concurrent")?,
+        status: AgentStatus::parse(&row.get::<String>("status")?),
+        disabled: row.get::<i64>("disabled")? != 0,
+        created_at: row.get("created_at")?,
     })
 }
 
@@ -46,40 +44,39 @@ pub struct NewAgent {
 impl StoreTx<'_> {
     /// Creates an agent; `None` when the username is taken.
     pub async fn insert_agent(&mut self, new: &NewAgent) -> Result<Option<Agent>, StoreError> {
-        let row = sqlx::query(concat!(
+        let sql = concat!(
             "INSERT INTO agents (username, display_name, password_hash, role, groups, max_concurrent, created_at) ",
             "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING ",
             agent_columns!()
-        ))
-        .bind(&new.username)
-        .bind(&new.display_name)
-        .bind(&new.password_hash)
-        .bind(new.role.as_str())
-        .bind(to_json(&new.groups))
-        .bind(new.max_concurrent)
-        .bind(now_ms())
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        );
+        let params = params![
+            &new.username,
+            &new.display_name,
+            &new.password_hash,
+            new.role.as_str(),
+            to_json(&new.groups),
+            new.max_concurrent,
+            now_ms(),
+        ];
+        let row = self.tx.fetch_optional(sql, params).await?;
         row.as_ref().map(agent).transpose()
     }
 
     /// Writes every changeable field of `agent`.
     pub async fn save_agent(&mut self, agent: &Agent) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE agents SET display_name = $2, password_hash = $3, role = $4, groups = $5, max_concurrent = $6, \
-             status = $7, disabled = $8 WHERE id = $1",
-        )
-        .bind(agent.id)
-        .bind(&agent.display_name)
-        .bind(&agent.password_hash)
-        .bind(agent.role.as_str())
-        .bind(to_json(&agent.groups))
-        .bind(agent.max_concurrent)
-        .bind(agent.status.as_str())
-        .bind(i64::from(agent.disabled))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        let sql = "UPDATE agents SET display_name = $2, password_hash = $3, role = $4, groups = $5, max_concurrent = $6, \
+             status = $7, disabled = $8 WHERE id = $1";
+        let params = params![
+            agent.id,
+            &agent.display_name,
+            &agent.password_hash,
+            agent.role.as_str(),
+            to_json(&agent.groups),
+            agent.max_concurrent,
+            agent.status.as_str(),
+            i64::from(agent.disabled),
+        ];
+        self.tx.execute(sql, params).await
     }
 }
 

@@ -1,8 +1,6 @@
 //! Conversations: a customer's exchange with the bot or an agent, and its state.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::sql::{RowRead, params};
 use super::{Backend, Conversation, ConversationState, Store, StoreError, StoreTx, json, now_ms};
 
 macro_rules! conversation_columns {
@@ -12,37 +10,28 @@ macro_rules! conversation_columns {
     };
 }
 
-fn conversation(row: &AnyRow) -> Result<Conversation, StoreError> {
-    let reason: Option<String> = row.try_get("handoff_reason")?;
+fn conversation(row: &impl RowRead) -> Result<Conversation, StoreError> {
+    let reason: Option<String> = row.get("handoff_reason")?;
     Ok(Conversation {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        channel: row.try_get("channel")?,
-        state: ConversationState::parse(&row.try_get::<String, _>("state")?),
-        dialog_state: json(&row.try_get::<String, _>("dialog_state")?, "dialog state")?,
-        agent_id: row.try_get("agent_id")?,
-        agent_group: row.try_get("agent_group")?,
+        id: row.get("id")?,
+        customer_id: row.get("customer_id")?,
+        channel: row.get("channel")?,
+        state: ConversationState::parse(&row.get::<String>("state")?),
+        dialog_state: json(&row.get::<String>("dialog_state")?, "dialog state")?,
+        agent_id: row.get("agent_id")?,
+        agent_group: row.get("agent_group")?,
         handoff_reason: reason.map(|r| json(&r, "hand-off reason")).transpose()?,
-        queued_at: row.try_get("queued_at")?,
-        awaiting_rating: row.try_get::<i64, _>("awaiting_rating")? != 0,
-        satisfaction: row.try_get("satisfaction")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        closed_at: row.try_get("closed_at")?,
-        channel_blocked: row.try_get("channel_blocked")?,
+        queued_at: row.get("queued_at")?,
+        awaiting_rating: row.get::<i64>("awaiting_rating")? != 0,
+        satisfaction: row.get("satisfaction")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
+        closed_at: row.get("closed_at")?,
+        channel_blocked: row.get("channel_blocked")?,
     })
 }
 
-async fn find<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: i64,
-) -> Result<Option<Conversation>, StoreError> {
-    let row = sqlx::query(concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(executor)
-        .await?;
-    row.as_ref().map(conversation).transpose()
-}
+const FIND: &str = concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1");
 
 impl StoreTx<'_> {
     /// The customer's current conversation: the latest one unless it is closed (and not
@@ -54,79 +43,66 @@ impl StoreTx<'_> {
         channel: &str,
     ) -> Result<Conversation, StoreError> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(customer_id).execute(&mut *self.tx).await?;
+            self.tx.execute("SELECT pg_advisory_xact_lock($1)", params![customer_id]).await?;
         }
-        let latest = sqlx::query(concat!(
+        let sql = concat!(
             "SELECT ",
             conversation_columns!(),
             " FROM conversations WHERE customer_id = $1 ORDER BY id DESC LIMIT 1"
-        ))
-        .bind(customer_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        if let Some(row) = latest {
+        );
+        if let Some(row) = self.tx.fetch_optional(sql, params![customer_id]).await? {
             let found = conversation(&row)?;
             if found.state != ConversationState::Closed || found.awaiting_rating {
                 return Ok(found);
             }
         }
-        let now = now_ms();
-        let row = sqlx::query(concat!(
+        let sql = concat!(
             "INSERT INTO conversations (customer_id, channel, state, created_at, updated_at) VALUES ($1, $2, 'bot', $3, $3) RETURNING ",
             conversation_columns!()
-        ))
-        .bind(customer_id)
-        .bind(channel)
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        );
+        let row = self.tx.fetch_one(sql, params![customer_id, channel, now_ms()]).await?;
         conversation(&row)
     }
 
     /// Conversation `id`.
     pub async fn conversation(&mut self, id: i64) -> Result<Option<Conversation>, StoreError> {
-        find(&mut *self.tx, id).await
+        self.tx.fetch_optional(FIND, params![id]).await?.as_ref().map(conversation).transpose()
     }
 
     /// Forgets that the platform refused messages: the customer wrote again, which reopens
     /// the reply window.
     pub async fn reopen_channel(&mut self, conversation_id: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE conversations SET channel_blocked = NULL WHERE id = $1 AND channel_blocked IS NOT NULL",
-        )
-        .bind(conversation_id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        let sql =
+            "UPDATE conversations SET channel_blocked = NULL WHERE id = $1 AND channel_blocked IS NOT NULL";
+        self.tx.execute(sql, params![conversation_id]).await
     }
 
     /// Writes every changeable field of `conversation`.
     pub async fn save_conversation(&mut self, conversation: &Conversation) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE conversations SET state = $2, dialog_state = $3, agent_id = $4, agent_group = $5, handoff_reason = $6, \
-             queued_at = $7, awaiting_rating = $8, satisfaction = $9, updated_at = $10, closed_at = $11 WHERE id = $1",
-        )
-        .bind(conversation.id)
-        .bind(conversation.state.as_str())
-        .bind(conversation.dialog_state.to_string())
-        .bind(conversation.agent_id)
-        .bind(conversation.agent_group.as_deref())
-        .bind(conversation.handoff_reason.as_ref().map(ToString::to_string))
-        .bind(conversation.queued_at)
-        .bind(i64::from(conversation.awaiting_rating))
-        .bind(conversation.satisfaction)
-        .bind(now_ms())
-        .bind(conversation.closed_at)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        let sql = "UPDATE conversations SET state = $2, dialog_state = $3, agent_id = $4, agent_group = $5, handoff_reason = $6, \
+             queued_at = $7, awaiting_rating = $8, satisfaction = $9, updated_at = $10, closed_at = $11 WHERE id = $1";
+        let params = params![
+            conversation.id,
+            conversation.state.as_str(),
+            conversation.dialog_state.to_string(),
+            conversation.agent_id,
+            conversation.agent_group.as_deref(),
+            conversation.handoff_reason.as_ref().map(ToString::to_string),
+            conversation.queued_at,
+            i64::from(conversation.awaiting_rating),
+            conversation.satisfaction,
+            now_ms(),
+            conversation.closed_at,
+        ];
+        self.tx.execute(sql, params).await
     }
 }
 
 impl Store {
     /// Conversation `id`.
     pub async fn conversation(&self, id: i64) -> Result<Option<Conversation>, StoreError> {
-        find(self.pool(), id).await
+        let row = sqlx::query(FIND).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(conversation).transpose()
     }
 
     /// Conversations waiting for an agent, longest waiting first.
@@ -200,6 +176,6 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(|row| Ok((row.try_get("agent_id")?, row.try_get("active")?))).collect()
+        rows.iter().map(|row| Ok((row.get("agent_id")?, row.get("active")?))).collect()
     }
 }

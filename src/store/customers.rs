@@ -1,8 +1,6 @@
 //! Customers: one per (channel, id on that channel).
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::sql::{RowRead, params};
 use super::{Customer, Store, StoreError, StoreTx, json, now_ms, to_json};
 
 macro_rules! customer_columns {
@@ -11,17 +9,17 @@ macro_rules! customer_columns {
     };
 }
 
-fn customer(row: &AnyRow) -> Result<Customer, StoreError> {
+fn customer(row: &impl RowRead) -> Result<Customer, StoreError> {
     Ok(Customer {
-        id: row.try_get("id")?,
-        channel: row.try_get("channel")?,
-        external_id: row.try_get("external_id")?,
-        display_name: row.try_get("display_name")?,
-        tags: json(&row.try_get::<String, _>("tags")?, "customer tags")?,
-        attributes: json(&row.try_get::<String, _>("attributes")?, "customer attributes")?,
-        notes: row.try_get("notes")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: row.get("id")?,
+        channel: row.get("channel")?,
+        external_id: row.get("external_id")?,
+        display_name: row.get("display_name")?,
+        tags: json(&row.get::<String>("tags")?, "customer tags")?,
+        attributes: json(&row.get::<String>("attributes")?, "customer attributes")?,
+        notes: row.get("notes")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
     })
 }
 
@@ -39,16 +37,7 @@ pub struct CustomerPatch {
     pub notes: Option<String>,
 }
 
-async fn find<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: i64,
-) -> Result<Option<Customer>, StoreError> {
-    let row = sqlx::query(concat!("SELECT ", customer_columns!(), " FROM customers WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(executor)
-        .await?;
-    row.as_ref().map(customer).transpose()
-}
+const FIND: &str = concat!("SELECT ", customer_columns!(), " FROM customers WHERE id = $1");
 
 impl StoreTx<'_> {
     /// The customer with this channel id, created on first contact; a non-empty
@@ -59,20 +48,14 @@ impl StoreTx<'_> {
         external_id: &str,
         display_name: &str,
     ) -> Result<Customer, StoreError> {
-        let now = now_ms();
-        let row = sqlx::query(concat!(
+        let sql = concat!(
             "INSERT INTO customers (channel, external_id, display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) ",
             "ON CONFLICT (channel, external_id) DO UPDATE SET updated_at = excluded.updated_at, ",
             "display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE customers.display_name END ",
             "RETURNING ",
             customer_columns!()
-        ))
-        .bind(channel)
-        .bind(external_id)
-        .bind(display_name)
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        );
+        let row = self.tx.fetch_one(sql, params![channel, external_id, display_name, now_ms()]).await?;
         customer(&row)
     }
 
@@ -83,31 +66,33 @@ impl StoreTx<'_> {
         patch: &CustomerPatch,
     ) -> Result<Option<Customer>, StoreError> {
         let Some(current) = self.customer(id).await? else { return Ok(None) };
-        let row = sqlx::query(concat!(
+        let sql = concat!(
             "UPDATE customers SET display_name = $2, tags = $3, attributes = $4, notes = $5, updated_at = $6 WHERE id = $1 RETURNING ",
             customer_columns!()
-        ))
-        .bind(id)
-        .bind(patch.display_name.as_ref().unwrap_or(&current.display_name))
-        .bind(to_json(patch.tags.as_ref().unwrap_or(&current.tags)))
-        .bind(to_json(patch.attributes.as_ref().unwrap_or(&current.attributes)))
-        .bind(patch.notes.as_ref().unwrap_or(&current.notes))
-        .bind(now_ms())
-        .fetch_one(&mut *self.tx)
-        .await?;
+        );
+        let params = params![
+            id,
+            patch.display_name.as_ref().unwrap_or(&current.display_name),
+            to_json(patch.tags.as_ref().unwrap_or(&current.tags)),
+            to_json(patch.attributes.as_ref().unwrap_or(&current.attributes)),
+            patch.notes.as_ref().unwrap_or(&current.notes),
+            now_ms(),
+        ];
+        let row = self.tx.fetch_one(sql, params).await?;
         customer(&row).map(Some)
     }
 
     /// Customer `id`.
     pub async fn customer(&mut self, id: i64) -> Result<Option<Customer>, StoreError> {
-        find(&mut *self.tx, id).await
+        self.tx.fetch_optional(FIND, params![id]).await?.as_ref().map(customer).transpose()
     }
 }
 
 impl Store {
     /// Customer `id`.
     pub async fn customer(&self, id: i64) -> Result<Option<Customer>, StoreError> {
-        find(self.pool(), id).await
+        let row = sqlx::query(FIND).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(customer).transpose()
     }
 
     /// The customer with this channel id, if they ever wrote.

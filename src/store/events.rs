@@ -1,20 +1,18 @@
 //! The append-only event log: what happened, in order. Agents' live views replay it from
 //! the last id they saw, so a reconnect loses nothing.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::sql::{RowRead, params};
 use super::{Event, NewEvent, Store, StoreError, StoreTx, json, now_ms};
 
-fn event(row: &AnyRow) -> Result<Event, StoreError> {
+fn event(row: &impl RowRead) -> Result<Event, StoreError> {
     Ok(Event {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        conversation_id: row.try_get("conversation_id")?,
-        ticket_id: row.try_get("ticket_id")?,
-        agent_id: row.try_get("agent_id")?,
-        payload: json(&row.try_get::<String, _>("payload")?, "event payload")?,
-        created_at: row.try_get("created_at")?,
+        id: row.get("id")?,
+        kind: row.get("kind")?,
+        conversation_id: row.get("conversation_id")?,
+        ticket_id: row.get("ticket_id")?,
+        agent_id: row.get("agent_id")?,
+        payload: json(&row.get::<String>("payload")?, "event payload")?,
+        created_at: row.get("created_at")?,
     })
 }
 
@@ -22,17 +20,16 @@ impl StoreTx<'_> {
     /// Appends an event; it becomes visible when the transaction commits.
     pub async fn append_event(&mut self, new: NewEvent) -> Result<Event, StoreError> {
         let created_at = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO events (kind, conversation_id, ticket_id, agent_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&new.kind)
-        .bind(new.conversation_id)
-        .bind(new.ticket_id)
-        .bind(new.agent_id)
-        .bind(new.payload.to_string())
-        .bind(created_at)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let sql = "INSERT INTO events (kind, conversation_id, ticket_id, agent_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        let params = params![
+            &new.kind,
+            new.conversation_id,
+            new.ticket_id,
+            new.agent_id,
+            new.payload.to_string(),
+            created_at
+        ];
+        let id: i64 = self.tx.fetch_one(sql, params).await?.get("id")?;
         Ok(Event {
             id,
             kind: new.kind,

@@ -1,8 +1,6 @@
 //! Messages: everything said in a conversation, in order, with the bot's decisions.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::sql::{RowRead, params};
 use super::{Message, NewMessage, Sender, Store, StoreError, StoreTx, json, now_ms};
 
 macro_rules! message_columns {
@@ -12,22 +10,22 @@ macro_rules! message_columns {
     };
 }
 
-fn message(row: &AnyRow) -> Result<Message, StoreError> {
-    let decision: Option<String> = row.try_get("decision")?;
+fn message(row: &impl RowRead) -> Result<Message, StoreError> {
+    let decision: Option<String> = row.get("decision")?;
     Ok(Message {
-        id: row.try_get("id")?,
-        conversation_id: row.try_get("conversation_id")?,
-        customer_id: row.try_get("customer_id")?,
-        direction: row.try_get("direction")?,
-        sender: Sender::parse(&row.try_get::<String, _>("sender")?),
-        agent_id: row.try_get("agent_id")?,
-        content: json(&row.try_get::<String, _>("content")?, "message content")?,
-        platform_msg_id: row.try_get("platform_msg_id")?,
-        in_reply_to: row.try_get("in_reply_to")?,
+        id: row.get("id")?,
+        conversation_id: row.get("conversation_id")?,
+        customer_id: row.get("customer_id")?,
+        direction: row.get("direction")?,
+        sender: Sender::parse(&row.get::<String>("sender")?),
+        agent_id: row.get("agent_id")?,
+        content: json(&row.get::<String>("content")?, "message content")?,
+        platform_msg_id: row.get("platform_msg_id")?,
+        in_reply_to: row.get("in_reply_to")?,
         decision: decision.map(|d| json(&d, "decision")).transpose()?,
-        confidence: row.try_get("confidence")?,
-        knowledge_version: row.try_get("knowledge_version")?,
-        created_at: row.try_get("created_at")?,
+        confidence: row.get("confidence")?,
+        knowledge_version: row.get("knowledge_version")?,
+        created_at: row.get("created_at")?,
     })
 }
 
@@ -38,25 +36,27 @@ impl StoreTx<'_> {
         let sender = new.sender.unwrap_or(if new.inbound { Sender::User } else { Sender::Bot });
         let direction = if new.inbound { "in" } else { "out" };
         let created_at = now_ms();
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (conversation_id, customer_id, direction, sender, agent_id, content, platform_msg_id, \
+        let sql = "INSERT INTO messages (conversation_id, customer_id, direction, sender, agent_id, content, platform_msg_id, \
              in_reply_to, decision, confidence, knowledge_version, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(new.conversation_id)
-        .bind(new.customer_id)
-        .bind(direction)
-        .bind(sender.as_str())
-        .bind(new.agent_id)
-        .bind(new.content.to_string())
-        .bind(new.platform_msg_id.as_deref())
-        .bind(new.in_reply_to)
-        .bind(new.decision.as_ref().map(ToString::to_string))
-        .bind(new.confidence)
-        .bind(new.knowledge_version.as_deref())
-        .bind(created_at)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING id";
+        let params = params![
+            new.conversation_id,
+            new.customer_id,
+            direction,
+            sender.as_str(),
+            new.agent_id,
+            new.content.to_string(),
+            new.platform_msg_id.as_deref(),
+            new.in_reply_to,
+            new.decision.as_ref().map(ToString::to_string),
+            new.confidence,
+            new.knowledge_version.as_deref(),
+            created_at,
+        ];
+        let id: Option<i64> = match self.tx.fetch_optional(sql, params).await? {
+            Some(row) => Some(row.get("id")?),
+            None => None,
+        };
         Ok(id.map(|id| Message {
             id,
             conversation_id: new.conversation_id,
@@ -80,15 +80,12 @@ impl StoreTx<'_> {
         customer_id: i64,
         platform_msg_id: &str,
     ) -> Result<Option<Message>, StoreError> {
-        let row = sqlx::query(concat!(
+        let sql = concat!(
             "SELECT ",
             message_columns!(),
             " FROM messages WHERE customer_id = $1 AND platform_msg_id = $2"
-        ))
-        .bind(customer_id)
-        .bind(platform_msg_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        );
+        let row = self.tx.fetch_optional(sql, params![customer_id, platform_msg_id]).await?;
         row.as_ref().map(message).transpose()
     }
 }
@@ -156,15 +153,15 @@ impl Store {
         .await?;
         let mut turns = Vec::with_capacity(rows.len());
         for row in &rows {
-            let content: serde_json::Value = json(&row.try_get::<String, _>("content")?, "message content")?;
-            let decision: Option<String> = row.try_get("decision")?;
+            let content: serde_json::Value = json(&row.get::<String>("content")?, "message content")?;
+            let decision: Option<String> = row.get("decision")?;
             turns.push(crate::gaps::Turn {
-                message_id: row.try_get("id")?,
-                conversation_id: row.try_get("conversation_id")?,
+                message_id: row.get("id")?,
+                conversation_id: row.get("conversation_id")?,
                 // Images and cards have no text to cluster.
                 text: content.get("text").and_then(|t| t.as_str()).unwrap_or_default().to_string(),
                 decision: decision.map(|d| json(&d, "decision")).transpose()?,
-                at: row.try_get("created_at")?,
+                at: row.get("created_at")?,
             });
         }
         // A message can have several replies with a decision only on the first; keep one row.

@@ -1,10 +1,11 @@
 //! Everything that lasts: customers, conversations, messages, agents, tickets, sessions and
 //! the append-only event log, in SQLite (default) or PostgreSQL.
 //!
-//! Both backends run the same SQL through sqlx's `Any` driver — one set of queries, so the
-//! two cannot drift apart — with a schema per backend in `migrations/`. Timestamps are unix
-//! milliseconds and JSON is text, the types every backend shares. Units of work go through
-//! a [`StoreTx`]: nothing is acknowledged before its transaction commits.
+//! Both backends run the same SQL — one set of queries, so the two cannot drift apart —
+//! with a schema per backend in `migrations/`. Reads go through sqlx's `Any` pool; units of
+//! work go through a [`StoreTx`] (see `sql`), and nothing is acknowledged before its
+//! transaction commits. Timestamps are unix milliseconds and JSON is text, the types every
+//! backend shares.
 
 mod agents;
 mod conversations;
@@ -14,6 +15,7 @@ mod messages;
 mod migrations;
 mod records;
 mod sessions;
+mod sql;
 mod tickets;
 mod wechat;
 
@@ -22,7 +24,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Transaction};
+use sqlx::{AnyPool, Executor};
+
+use sql::{LiteTx, Tx};
 
 pub use agents::NewAgent;
 pub use customers::CustomerPatch;
@@ -35,6 +39,9 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite's writer connection refused or failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// A stored JSON column does not parse (a bug or a hand-edited database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -44,6 +51,9 @@ pub enum StoreError {
     /// The database URL names no supported backend.
     #[error("unsupported database URL `{0}` (expected sqlite://… or postgres://…)")]
     UnsupportedUrl(String),
+    /// SQLite without a file: the writer and the readers would see different databases.
+    #[error("SQLite needs a file (`{0}`), e.g. sqlite://data/kefu.db")]
+    NoFile(String),
 }
 
 /// Which database runs behind the store.
@@ -60,18 +70,16 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time. Writers queue here, woken the moment the last one
-    /// commits, instead of polling the file lock in SQLite's busy handler (which sleeps for
-    /// milliseconds between tries and held throughput under a thousand messages a second).
-    write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite has one writer at a time: its one write connection. Units of work queue for
+    /// it here, woken the moment the last one commits, instead of polling the file lock in
+    /// SQLite's busy handler (which sleeps for milliseconds between tries).
+    writer: Option<Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], it changes nothing.
 pub struct StoreTx<'a> {
-    tx: Transaction<'a, sqlx::Any>,
+    tx: Tx<'a>,
     backend: Backend,
-    /// Held until the transaction ends (SQLite).
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Store {
@@ -91,9 +99,12 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let url = match backend {
-            Backend::Sqlite => sqlite_url(url)?,
-            Backend::Postgres => url.to_string(),
+        let (url, writer) = match backend {
+            Backend::Sqlite => {
+                let (url, file) = sqlite_url(url)?;
+                (url, Some(Arc::new(tokio::sync::Mutex::new(sqlite_writer(&file)?))))
+            }
+            Backend::Postgres => (url.to_string(), None),
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let schema = schema.map(str::to_string);
@@ -127,7 +138,7 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend, write_gate: Arc::default() };
+        let store = Store { pool, backend, writer };
         migrations::apply(&store).await?;
         Ok(store)
     }
@@ -137,18 +148,20 @@ impl Store {
         self.backend
     }
 
-    /// Starts a unit of work. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
-    /// a transaction that reads and then writes could otherwise deadlock with another writer
-    /// instead of waiting for it.
+    /// Starts a unit of work; on SQLite, once the writer connection is free.
     pub async fn begin(&self) -> Result<StoreTx<'static>, StoreError> {
-        let (tx, writer) = match self.backend {
-            Backend::Sqlite => {
-                let writer = self.write_gate.clone().lock_owned().await;
-                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(writer))
-            }
-            Backend::Postgres => (self.pool.begin().await?, None),
+        let tx = match &self.writer {
+            Some(writer) => Tx::Lite(LiteTx::begin(writer.clone().lock_owned().await)?),
+            None => Tx::Any(self.pool.begin().await?),
         };
-        Ok(StoreTx { tx, backend: self.backend, _writer: writer })
+        Ok(StoreTx { tx, backend: self.backend })
+    }
+
+    /// Runs one statement as its own unit of work.
+    async fn write(&self, sql: &'static str, params: Vec<sql::Param>) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.tx.execute(sql, params).await?;
+        tx.commit().await
     }
 
     /// Closes every connection (graceful shutdown).
@@ -164,22 +177,33 @@ impl Store {
 impl StoreTx<'_> {
     /// Makes the unit of work permanent.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
-        Ok(())
+        self.tx.commit().await
     }
 }
 
-/// A SQLite URL with `mode=rwc` (create the file) and its folder created.
-fn sqlite_url(url: &str) -> Result<String, StoreError> {
+/// A SQLite URL with `mode=rwc` (create the file), and the file, its folder created.
+fn sqlite_url(url: &str) -> Result<(String, String), StoreError> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let file = path.split('?').next().unwrap_or_default();
-    if !file.is_empty()
-        && file != ":memory:"
-        && let Some(parent) = Path::new(file).parent().filter(|p| !p.as_os_str().is_empty())
-    {
+    if file.is_empty() || file.contains(":memory:") || path.contains("mode=memory") {
+        // The writer and the readers are separate connections: they must share a file.
+        return Err(StoreError::NoFile(url.to_string()));
+    }
+    if let Some(parent) = Path::new(file).parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| StoreError::Folder(parent.display().to_string(), e))?;
     }
-    Ok(if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") })
+    let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
+    Ok((url, file.to_string()))
+}
+
+/// SQLite's one write connection, set up like the readers.
+fn sqlite_writer(file: &str) -> Result<rusqlite::Connection, StoreError> {
+    let connection = rusqlite::Connection::open(file)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    connection
+        .execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
 }
 
 /// Milliseconds since the unix epoch.

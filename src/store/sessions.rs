@@ -1,5 +1,6 @@
 //! Agent login sessions: a token's hash, whose agent, until when.
 
+use super::sql::params;
 use super::{Store, StoreError};
 
 impl Store {
@@ -10,16 +11,9 @@ impl Store {
         agent_id: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash)
-        .bind(agent_id)
-        .bind(super::now_ms())
-        .bind(expires_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let sql =
+            "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+        self.write(sql, params![token_hash, agent_id, super::now_ms(), expires_at]).await
     }
 
     /// The agent a session token hash belongs to, if the session is still valid at `now`.
@@ -33,10 +27,6 @@ impl Store {
 
     /// Ends a session.
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.write("DELETE FROM sessions WHERE token_hash = $1", params![token_hash]).await
     }
 }

@@ -1,8 +1,6 @@
 //! Tickets (留言) and their internal notes.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
+use super::sql::{RowRead, params};
 use super::{Store, StoreError, StoreTx, Ticket, TicketNote, TicketStatus, now_ms};
 
 macro_rules! ticket_columns {
@@ -11,18 +9,18 @@ macro_rules! ticket_columns {
     };
 }
 
-fn ticket(row: &AnyRow) -> Result<Ticket, StoreError> {
+fn ticket(row: &impl RowRead) -> Result<Ticket, StoreError> {
     Ok(Ticket {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        conversation_id: row.try_get("conversation_id")?,
-        subject: row.try_get("subject")?,
-        status: TicketStatus::parse(&row.try_get::<String, _>("status")?).unwrap_or(TicketStatus::Open),
-        priority: row.try_get("priority")?,
-        assignee_id: row.try_get("assignee_id")?,
-        agent_group: row.try_get("agent_group")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: row.get("id")?,
+        customer_id: row.get("customer_id")?,
+        conversation_id: row.get("conversation_id")?,
+        subject: row.get("subject")?,
+        status: TicketStatus::parse(&row.get::<String>("status")?).unwrap_or(TicketStatus::Open),
+        priority: row.get("priority")?,
+        assignee_id: row.get("assignee_id")?,
+        agent_group: row.get("agent_group")?,
+        created_at: row.get("created_at")?,
+        updated_at: row.get("updated_at")?,
     })
 }
 
@@ -46,37 +44,29 @@ impl StoreTx<'_> {
         subject: &str,
         agent_group: Option<&str>,
     ) -> Result<Ticket, StoreError> {
-        let now = now_ms();
-        let row = sqlx::query(concat!(
+        let sql = concat!(
             "INSERT INTO tickets (customer_id, conversation_id, subject, status, priority, agent_group, created_at, updated_at) ",
             "VALUES ($1, $2, $3, 'open', 'normal', $4, $5, $5) RETURNING ",
             ticket_columns!()
-        ))
-        .bind(customer_id)
-        .bind(conversation_id)
-        .bind(subject)
-        .bind(agent_group)
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        );
+        let params = params![customer_id, conversation_id, subject, agent_group, now_ms()];
+        let row = self.tx.fetch_one(sql, params).await?;
         ticket(&row)
     }
 
     /// Writes every changeable field of `ticket`.
     pub async fn save_ticket(&mut self, ticket: &Ticket) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE tickets SET subject = $2, status = $3, priority = $4, assignee_id = $5, agent_group = $6, updated_at = $7 WHERE id = $1",
-        )
-        .bind(ticket.id)
-        .bind(&ticket.subject)
-        .bind(ticket.status.as_str())
-        .bind(&ticket.priority)
-        .bind(ticket.assignee_id)
-        .bind(ticket.agent_group.as_deref())
-        .bind(now_ms())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        let sql = "UPDATE tickets SET subject = $2, status = $3, priority = $4, assignee_id = $5, agent_group = $6, updated_at = $7 WHERE id = $1";
+        let params = params![
+            ticket.id,
+            &ticket.subject,
+            ticket.status.as_str(),
+            &ticket.priority,
+            ticket.assignee_id,
+            ticket.agent_group.as_deref(),
+            now_ms(),
+        ];
+        self.tx.execute(sql, params).await
     }
 
     /// Adds an internal note to a ticket.
@@ -87,15 +77,9 @@ impl StoreTx<'_> {
         body: &str,
     ) -> Result<TicketNote, StoreError> {
         let created_at = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO ticket_notes (ticket_id, agent_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(ticket_id)
-        .bind(agent_id)
-        .bind(body)
-        .bind(created_at)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let sql = "INSERT INTO ticket_notes (ticket_id, agent_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+        let id: i64 =
+            self.tx.fetch_one(sql, params![ticket_id, agent_id, body, created_at]).await?.get("id")?;
         Ok(TicketNote { id, ticket_id, agent_id, body: body.to_string(), created_at })
     }
 }
@@ -148,11 +132,11 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(TicketNote {
-                    id: row.try_get("id")?,
-                    ticket_id: row.try_get("ticket_id")?,
-                    agent_id: row.try_get("agent_id")?,
-                    body: row.try_get("body")?,
-                    created_at: row.try_get("created_at")?,
+                    id: row.get("id")?,
+                    ticket_id: row.get("ticket_id")?,
+                    agent_id: row.get("agent_id")?,
+                    body: row.get("body")?,
+                    created_at: row.get("created_at")?,
                 })
             })
             .collect()

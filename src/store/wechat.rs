@@ -1,8 +1,7 @@
 //! WeChat state that must be shared by replicas: access tokens, and conversations whose
 //! reply window WeChat reported closed.
 
-use sqlx::Row;
-
+use super::sql::{RowRead, params};
 use super::{Store, StoreError};
 
 impl Store {
@@ -12,21 +11,14 @@ impl Store {
             .bind(app)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|row| Ok((row.try_get("token")?, row.try_get("expires_at")?))).transpose()
+        row.map(|row| Ok((row.get("token")?, row.get("expires_at")?))).transpose()
     }
 
     /// Stores a freshly fetched access token for every replica.
     pub async fn save_wechat_token(&self, app: &str, token: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO wechat_tokens (app, token, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (app) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
-        )
-        .bind(app)
-        .bind(token)
-        .bind(expires_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let sql = "INSERT INTO wechat_tokens (app, token, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (app) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at";
+        self.write(sql, params![app, token, expires_at]).await
     }
 
     /// Marks (or, with `None`, clears) why the platform refuses messages to a conversation.
@@ -35,12 +27,11 @@ impl Store {
         conversation_id: i64,
         why: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE conversations SET channel_blocked = $2 WHERE id = $1")
-            .bind(conversation_id)
-            .bind(why)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.write(
+            "UPDATE conversations SET channel_blocked = $2 WHERE id = $1",
+            params![conversation_id, why],
+        )
+        .await
     }
 
     /// Why the platform refuses messages to a conversation, if it does.
