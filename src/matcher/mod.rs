@@ -54,7 +54,8 @@ pub struct MatchTarget {
 
 struct IndexedPhrasing {
     target: usize,
-    text: String,
+    /// Which of its target's phrasings it is.
+    nth: usize,
     analysis: Analysis,
     weights: TextWeights,
 }
@@ -196,10 +197,12 @@ impl Matcher {
         let mut phrasings: Vec<IndexedPhrasing> = targets
             .iter()
             .enumerate()
-            .flat_map(|(target, t)| t.phrasings.iter().map(move |text| (target, text)))
-            .map(|(target, text)| IndexedPhrasing {
+            .flat_map(|(target, t)| {
+                t.phrasings.iter().enumerate().map(move |(nth, text)| (target, nth, text))
+            })
+            .map(|(target, nth, text)| IndexedPhrasing {
                 target,
-                text: text.clone(),
+                nth,
                 analysis: Analysis::new(text, &segmenter),
                 weights: TextWeights::default(),
             })
@@ -215,10 +218,12 @@ impl Matcher {
         for phrasing in &mut phrasings {
             phrasing.weights =
                 TextWeights::new(&phrasing.analysis, &stats, |w| segmenter.background_frequency(w));
-            // The index terms served building the index and the statistics; queries bring
-            // their own. Dropping them halves a large knowledge base's memory.
+            // The index terms and the spaced text served building the index and the
+            // statistics; queries bring their own. Dropping them halves a large knowledge
+            // base's memory.
             phrasing.analysis.search_terms = Vec::new();
             phrasing.analysis.char_terms = Vec::new();
+            phrasing.analysis.normalized = String::new();
         }
         Ok(Matcher { segmenter, index, phrasings, targets, stats, model })
     }
@@ -294,7 +299,7 @@ impl Matcher {
 
     /// The text of a phrasing, as written in the knowledge.
     pub fn phrasing_text(&self, phrasing: usize) -> &str {
-        self.phrasings.get(phrasing).map_or("", |p| p.text.as_str())
+        self.phrasings.get(phrasing).map_or("", |p| self.targets[p.target].phrasings[p.nth].as_str())
     }
 
     /// The analysed form of a phrasing (without its index terms, dropped after the build).
