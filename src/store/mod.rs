@@ -18,15 +18,16 @@ mod sessions;
 mod sql;
 mod tickets;
 mod wechat;
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-use sql::{LiteTx, Tx};
+use sql::Tx;
+use writer::Writer;
 
 pub use agents::NewAgent;
 pub use customers::CustomerPatch;
@@ -42,6 +43,9 @@ pub enum StoreError {
     /// SQLite's writer connection refused or failed.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The transaction a unit of work was committed in failed.
+    #[error("database: the commit failed: {0}")]
+    Commit(String),
     /// A stored JSON column does not parse (a bug or a hand-edited database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -71,9 +75,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     /// SQLite has one writer at a time: its one write connection. Units of work queue for
-    /// it here, woken the moment the last one commits, instead of polling the file lock in
+    /// it here, woken the moment the last one is done, instead of polling the file lock in
     /// SQLite's busy handler (which sleeps for milliseconds between tries).
-    writer: Option<Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
+    writer: Option<Writer>,
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], it changes nothing.
@@ -102,7 +106,7 @@ impl Store {
         let (url, writer) = match backend {
             Backend::Sqlite => {
                 let (url, file) = sqlite_url(url)?;
-                (url, Some(Arc::new(tokio::sync::Mutex::new(sqlite_writer(&file)?))))
+                (url, Some(Writer::new(sqlite_writer(&file)?)))
             }
             Backend::Postgres => (url.to_string(), None),
         };
@@ -151,7 +155,7 @@ impl Store {
     /// Starts a unit of work; on SQLite, once the writer connection is free.
     pub async fn begin(&self) -> Result<StoreTx<'static>, StoreError> {
         let tx = match &self.writer {
-            Some(writer) => Tx::Lite(LiteTx::begin(writer.clone().lock_owned().await)?),
+            Some(writer) => Tx::Lite(writer.begin().await?),
             None => Tx::Any(self.pool.begin().await?),
         };
         Ok(StoreTx { tx, backend: self.backend })

@@ -1,14 +1,16 @@
 //! How a unit of work runs its statements: the same SQL text and parameters go either
 //! through sqlx (PostgreSQL) or straight to SQLite's one writer connection.
 //!
-//! SQLite's writes run on that connection synchronously, in the task that holds it: a
-//! statement costs microseconds there, where a trip to sqlx's connection thread and back
-//! costs a thread wake-up each way — and all writers wait behind the one holding the lock.
+//! SQLite's writes run on that connection synchronously, in the task that holds it (see
+//! `writer`): a statement costs microseconds there, where a trip to sqlx's connection
+//! thread and back costs a thread wake-up each way — and all writers wait behind the one
+//! holding the lock.
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, Executor, Transaction};
 
 use super::StoreError;
+use super::writer::LiteTx;
 
 /// A statement parameter. Nulls keep their type: PostgreSQL checks it.
 #[derive(Debug, Clone)]
@@ -143,40 +145,12 @@ impl RowRead for TxRow {
     }
 }
 
-/// SQLite's writer connection, owned by the unit of work that holds it.
-pub(crate) type Writer = tokio::sync::OwnedMutexGuard<rusqlite::Connection>;
-
 /// An open transaction on either backend.
 pub(crate) enum Tx<'a> {
     /// PostgreSQL, through sqlx.
     Any(Transaction<'a, Any>),
-    /// SQLite's writer connection inside `BEGIN IMMEDIATE`; rolled back when dropped open.
+    /// A unit of work on SQLite's write connection.
     Lite(LiteTx),
-}
-
-/// SQLite's writer connection inside a transaction.
-pub(crate) struct LiteTx {
-    connection: Writer,
-    open: bool,
-}
-
-impl LiteTx {
-    /// Takes the write lock at once: a transaction that reads and then writes could
-    /// otherwise deadlock with another writer instead of waiting for it.
-    pub(crate) fn begin(connection: Writer) -> Result<LiteTx, StoreError> {
-        connection.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(LiteTx { connection, open: true })
-    }
-}
-
-impl Drop for LiteTx {
-    fn drop(&mut self) {
-        if self.open
-            && let Err(error) = self.connection.execute_batch("ROLLBACK")
-        {
-            tracing::error!(error = %error, "cannot roll back a SQLite transaction");
-        }
-    }
 }
 
 /// Parameter names as SQLite sees them; statements number theirs `$1`, `$2`, … but may
@@ -230,7 +204,9 @@ impl Tx<'_> {
     ) -> Result<Option<TxRow>, StoreError> {
         match self {
             Tx::Any(tx) => Ok(any_query(sql, params).fetch_optional(&mut **tx).await?.map(TxRow::Any)),
-            Tx::Lite(tx) => Ok(lite_rows(&tx.connection, sql, &params)?.into_iter().next().map(TxRow::Lite)),
+            Tx::Lite(tx) => {
+                Ok(lite_rows(tx.connection()?, sql, &params)?.into_iter().next().map(TxRow::Lite))
+            }
         }
     }
 
@@ -250,7 +226,7 @@ impl Tx<'_> {
                 any_query(sql, params).execute(&mut **tx).await?;
             }
             Tx::Lite(tx) => {
-                lite_rows(&tx.connection, sql, &params)?;
+                lite_rows(tx.connection()?, sql, &params)?;
             }
         }
         Ok(())
@@ -262,7 +238,7 @@ impl Tx<'_> {
             Tx::Any(tx) => {
                 (&mut **tx).execute(sqlx::raw_sql(sql)).await?;
             }
-            Tx::Lite(tx) => tx.connection.execute_batch(sql)?,
+            Tx::Lite(tx) => tx.connection()?.execute_batch(sql)?,
         }
         Ok(())
     }
@@ -271,10 +247,7 @@ impl Tx<'_> {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Any(tx) => tx.commit().await?,
-            Tx::Lite(mut tx) => {
-                tx.connection.execute_batch("COMMIT")?;
-                tx.open = false;
-            }
+            Tx::Lite(tx) => tx.commit().await?,
         }
         Ok(())
     }
