@@ -124,16 +124,21 @@ impl LiteTx {
         let batch = state.batch.clone().ok_or_else(finished)?;
         state.waiting += 1;
         drop(state);
-        // The units queued behind this one add their work to the batch meanwhile.
-        let mut state = self.writer.state.clone().lock_owned().await;
-        if batch.result.get().is_none() {
-            state.commit_batch();
-        }
-        drop(state);
-        match batch.result.get() {
-            Some(Ok(())) => Ok(()),
-            Some(Err(error)) => Err(StoreError::Commit(error.clone())),
-            None => Err(finished()),
+        // The units queued behind this one add their work to the batch meanwhile. A task of
+        // its own sees the batch committed even if this caller goes away (a client hung up).
+        let writer = self.writer.state.clone();
+        let committing = tokio::spawn(async move {
+            let mut state = writer.lock_owned().await;
+            if batch.result.get().is_none() {
+                state.commit_batch();
+            }
+            drop(state);
+            batch.result.get().cloned()
+        });
+        match committing.await {
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(Some(Err(error))) => Err(StoreError::Commit(error)),
+            Ok(None) | Err(_) => Err(finished()),
         }
     }
 }
@@ -206,6 +211,38 @@ mod tests {
         broken.connection().unwrap().execute("INSERT INTO t VALUES (2)", []).unwrap();
         assert!(broken.connection().unwrap().execute("INSERT INTO missing VALUES (3)", []).is_err());
         drop(broken);
+        assert_eq!(count(&dir), 1);
+    }
+
+    #[tokio::test]
+    async fn a_commit_lands_even_when_its_caller_goes_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir);
+        let first = writer.begin().await.unwrap();
+        first.connection().unwrap().execute("INSERT INTO t VALUES (1)", []).unwrap();
+        let (holding, held) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let other = writer.clone();
+        let second = tokio::spawn(async move {
+            let tx = other.begin().await.unwrap();
+            holding.send(()).unwrap();
+            released.await.unwrap();
+            drop(tx);
+        });
+        tokio::task::yield_now().await;
+        // The first unit hands the connection to the queued second one and waits behind it
+        // to commit; then its caller goes away.
+        let committing = tokio::spawn(first.commit());
+        held.await.unwrap();
+        committing.abort();
+        release.send(()).unwrap();
+        second.await.unwrap();
+        for _ in 0..200 {
+            if count(&dir) == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         assert_eq!(count(&dir), 1);
     }
 }
