@@ -36,6 +36,9 @@ pub struct LoadtestArgs {
     /// Skip the Python baseline.
     #[arg(long)]
     no_baseline: bool,
+    /// The served database (`postgres://…`); default: a fresh SQLite file per server.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -76,14 +79,20 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
     let served = runtime.block_on(async {
         let (fake, replies) = traffic::start_fake_wechat().await.map_err(anyhow::Error::msg)?;
         eprintln!("start: {} entries …", large.entries.len());
-        let big = ServerProcess::start(&exe, &knowledge_dir, &flows_dir, &fake)
+        let big = ServerProcess::start(&exe, &knowledge_dir, &flows_dir, &fake, args.database.as_deref())
             .await
             .map_err(anyhow::Error::msg)?;
         let big_start = (big.started_in, big.usage());
         drop(big);
-        let server = ServerProcess::start(&exe, &config.knowledge_dir, &config.flows_dir, &fake)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        let server = ServerProcess::start(
+            &exe,
+            &config.knowledge_dir,
+            &config.flows_dir,
+            &fake,
+            args.database.as_deref(),
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
         eprintln!("app channel: {} customers at once, {} s …", args.concurrency, duration.as_secs());
         let before = server.usage();
         let app = traffic::app_channel(&server.base, args.concurrency.max(1), duration).await;
@@ -104,6 +113,7 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
 
     let report = json!({
         "seconds_per_phase": duration.as_secs(),
+        "database": backend_name(args),
         "matcher": {
             "entries": kefu_run.entries,
             "phrasings": phrasings,
@@ -129,6 +139,14 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
     let failed =
         [&served.app, &served.wechat].iter().any(|p| p.errors > 0 || p.missing > 0 || p.duplicated > 0);
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// The served database's kind, for the report.
+fn backend_name(args: &LoadtestArgs) -> &'static str {
+    match &args.database {
+        Some(url) if url.starts_with("postgres") => "PostgreSQL",
+        _ => "SQLite",
+    }
 }
 
 struct Served {
@@ -207,7 +225,11 @@ fn print_text(report: &Value, args: &LoadtestArgs, out: &mut dyn Write) -> std::
         f(&s["large_peak_rss_mb"])
     )?;
     for (name, key, what) in [
-        ("app channel", "app", format!("{} customers at once, SQLite, HTTP answer", args.concurrency)),
+        (
+            "app channel",
+            "app",
+            format!("{} customers at once, {}, HTTP answer", args.concurrency, backend_name(args)),
+        ),
         ("wechat", "wechat", format!("{} pushes/s offered, push → reply at the send API", args.wechat_rate)),
     ] {
         let p = &report[key];

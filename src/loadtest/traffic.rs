@@ -43,7 +43,7 @@ const FAQ: [&str; 12] = [
     "怎么联系人工",
 ];
 
-/// A `kefu serve` child process on a fresh SQLite database.
+/// A `kefu serve` child process, on a fresh SQLite database unless given another.
 pub struct ServerProcess {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -72,6 +72,7 @@ impl ServerProcess {
         knowledge_dir: &Path,
         flows_dir: &Path,
         fake_base: &str,
+        database: Option<&str>,
     ) -> Result<ServerProcess, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let config = format!(
@@ -91,7 +92,13 @@ impl ServerProcess {
             .arg("serve")
             .env("KEFU_CONFIG", dir.path().join("kefu.toml"))
             .env("KEFU_BIND", format!("127.0.0.1:{port}"))
-            .env("KEFU_DATABASE_URL", format!("sqlite://{}", dir.path().join("kefu.db").display()))
+            .env(
+                "KEFU_DATABASE_URL",
+                database.map_or_else(
+                    || format!("sqlite://{}", dir.path().join("kefu.db").display()),
+                    str::to_string,
+                ),
+            )
             .env("KEFU_KNOWLEDGE_DIR", knowledge_dir)
             .env("KEFU_FLOWS_DIR", flows_dir)
             .env("RUST_LOG", "error")

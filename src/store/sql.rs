@@ -188,11 +188,17 @@ fn lite_rows(
 
 /// `sql` with `params` bound, for sqlx.
 fn any_query(sql: &'static str, params: Vec<Param>) -> sqlx::query::Query<'static, Any, AnyArguments> {
-    params.into_iter().fold(sqlx::query(sql), |query, param| match param {
+    // sqlx 0.9.0 sends a null f64 to PostgreSQL as a float4 (transact-rs/sqlx#4284), and a
+    // prepared statement keeps the parameter types it was first prepared with: the next
+    // message with a confidence would be refused ("incorrect binary data format"). A
+    // statement with a float parameter is therefore prepared afresh each time.
+    let persistent = !params.iter().any(|param| matches!(param, Param::Real(_)));
+    let query = params.into_iter().fold(sqlx::query(sql), |query, param| match param {
         Param::Int(value) => query.bind(value),
         Param::Real(value) => query.bind(value),
         Param::Text(value) => query.bind(value),
-    })
+    });
+    query.persistent(persistent)
 }
 
 impl Tx<'_> {

@@ -108,6 +108,25 @@ async fn inbound(
     (customer, conversation, id)
 }
 
+store_test!(messages_with_and_without_a_confidence_alternate, |store| {
+    // PostgreSQL refused a confidence once a connection had stored a message without one.
+    let (customer, conversation, _) = inbound(store, "u-confidence", None).await;
+    for n in 0..40 {
+        let mut tx = store.begin().await.unwrap();
+        let reply = NewMessage {
+            conversation_id: conversation.id,
+            customer_id: customer.id,
+            content: json!({"type": "text", "text": "好的"}),
+            confidence: (n % 2 == 1).then_some(0.75),
+            ..NewMessage::default()
+        };
+        tx.insert_message(&reply).await.map_err(|e| format!("message {n}: {e}"))?;
+        tx.commit().await.unwrap();
+    }
+    let stored = store.messages(conversation.id).await.unwrap();
+    check(stored.iter().filter(|m| m.confidence == Some(0.75)).count() == 20, "every confidence stored")
+});
+
 store_test!(a_customer_is_created_once_per_channel_id, |store| {
     let (first, _, _) = inbound(store, "u1", None).await;
     let (second, _, _) = inbound(store, "u1", None).await;
