@@ -6,6 +6,7 @@ mod cli;
 mod fake_backend;
 mod fake_wechat;
 mod gaps;
+mod postgres;
 mod reload;
 mod server;
 mod web;
