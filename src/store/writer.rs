@@ -124,21 +124,33 @@ impl LiteTx {
         let batch = state.batch.clone().ok_or_else(finished)?;
         state.waiting += 1;
         drop(state);
-        // The units queued behind this one add their work to the batch meanwhile. A task of
-        // its own sees the batch committed even if this caller goes away (a client hung up).
-        let writer = self.writer.state.clone();
-        let committing = tokio::spawn(async move {
-            let mut state = writer.lock_owned().await;
-            if batch.result.get().is_none() {
-                state.commit_batch();
+        let outcome = match self.writer.state.clone().try_lock_owned() {
+            // Nobody is queued to join the batch: commit it now.
+            Ok(mut state) => {
+                if batch.result.get().is_none() {
+                    state.commit_batch();
+                }
+                batch.result.get().cloned()
             }
-            drop(state);
-            batch.result.get().cloned()
-        });
-        match committing.await {
-            Ok(Some(Ok(()))) => Ok(()),
-            Ok(Some(Err(error))) => Err(StoreError::Commit(error)),
-            Ok(None) | Err(_) => Err(finished()),
+            // The units queued behind this one add their work to the batch first. A task of
+            // its own commits it even if this caller goes away (a client hung up).
+            Err(_) => {
+                let writer = self.writer.state.clone();
+                let committing = tokio::spawn(async move {
+                    let mut state = writer.lock_owned().await;
+                    if batch.result.get().is_none() {
+                        state.commit_batch();
+                    }
+                    drop(state);
+                    batch.result.get().cloned()
+                });
+                committing.await.ok().flatten()
+            }
+        };
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(error)) => Err(StoreError::Commit(error)),
+            None => Err(finished()),
         }
     }
 }
