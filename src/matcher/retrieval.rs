@@ -18,6 +18,10 @@ use crate::text::{KefuTokenizer, Segmenter, TOKENIZER_NAME};
 
 /// Name of the whitespace tokenizer used for the pre-split character field.
 const CHAR_TOKENIZER: &str = "kefu_chars";
+/// Terms in more than one phrasing in this many are left out of a search …
+const COMMON_TERM_SHARE: u64 = 4;
+/// … and in more than this many phrasings (a small knowledge base keeps every term).
+const COMMON_TERM_MIN: u64 = 50;
 /// The fast field holding each document's phrasing ordinal.
 const PHRASING_FIELD: &str = "phrasing";
 
@@ -88,10 +92,23 @@ impl PhrasingIndex {
         let mut distinct: Vec<&String> = terms.iter().collect();
         distinct.sort_unstable();
         distinct.dedup();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = distinct
+        // A term in a large share of the phrasings adds almost nothing to any score, but its
+        // long posting list is much of the search's work: leave it out, unless nothing else
+        // is left.
+        let common = (searcher.num_docs() / COMMON_TERM_SHARE).max(COMMON_TERM_MIN);
+        let mut terms = Vec::with_capacity(distinct.len());
+        for text in distinct {
+            let term = Term::from_field_text(field, text);
+            let frequency = searcher.doc_freq(&term)?;
+            terms.push((term, frequency));
+        }
+        if terms.iter().any(|(_, frequency)| *frequency <= common) {
+            terms.retain(|(_, frequency)| *frequency <= common);
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
             .into_iter()
-            .map(|term| {
-                let query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+            .map(|(term, _)| {
+                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 (Occur::Should, Box::new(query) as Box<dyn Query>)
             })
             .collect();
@@ -144,6 +161,20 @@ mod tests {
         let index = index_of(&["发票怎么开"]);
         let hits = index.search(&Analysis::new("发票: (怎么) \"开\" AND OR", test_segmenter()), 3).unwrap();
         assert_eq!(hits.len(), 1);
+    }
+
+    #[test]
+    fn terms_in_most_phrasings_are_left_out_unless_nothing_else_is_left() {
+        let mut texts: Vec<String> = (0..300).map(|n| format!("订单{n}号的物流")).collect();
+        texts.push("发票抬头写错了怎么办".to_string());
+        let index = index_of(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+        // "订单", "物流" and their characters are in every phrasing but one: the rare words decide.
+        let hits = index.search(&Analysis::new("订单的发票抬头", test_segmenter()), 5).unwrap();
+        assert_eq!(hits[0], 300);
+        // Only common terms: they are searched after all.
+        let hits = index.search(&Analysis::new("物流订单", test_segmenter()), 5).unwrap();
+        assert!(hits.len() >= 5, "{hits:?}");
+        assert!(!hits.contains(&300));
     }
 
     #[test]
