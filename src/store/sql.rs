@@ -13,7 +13,7 @@ use super::StoreError;
 use super::writer::LiteTx;
 
 /// A statement parameter. Nulls keep their type: PostgreSQL checks it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum Param {
     /// An integer.
     Int(Option<i64>),
@@ -122,7 +122,7 @@ impl RowRead for LiteRow {
             .columns
             .iter()
             .position(|column| column == name)
-            .ok_or_else(|| StoreError::Corrupt(format!("no column `{name}` in the result")))?;
+            .ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_string()))?;
         T::column_result((&self.values[index]).into())
             .map_err(|error| StoreError::Corrupt(format!("column `{name}`: {error}")))
     }
@@ -168,7 +168,7 @@ fn lite_rows(
     for (name, param) in NAMES.iter().zip(params) {
         let index = statement
             .parameter_index(name)?
-            .ok_or_else(|| StoreError::Corrupt(format!("statement has no parameter {name}: {sql}")))?;
+            .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_string()))?;
         statement.raw_bind_parameter(index, param)?;
     }
     let columns: std::sync::Arc<[String]> =
