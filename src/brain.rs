@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::flows::{Flow, Flows, load_flows};
 use crate::knowledge::{Entry, Knowledge, KnowledgeSource, load_knowledge};
-use crate::matcher::{Candidate, MatchTarget, Matcher, RetrievalError, ScoringModel};
+use crate::matcher::{Candidate, MatchTarget, Matcher, ScoringModel};
 use crate::operator_yaml::{Diagnostic, sort_diagnostics};
 use crate::text::{Segmenter, SynonymGroups};
 
@@ -16,9 +16,6 @@ pub enum BrainError {
     /// The operator files have errors; every one is listed.
     #[error("{} error(s) in the knowledge and flows", .0.len())]
     Invalid(Vec<Diagnostic>),
-    /// The search index could not be built.
-    #[error(transparent)]
-    Index(#[from] RetrievalError),
 }
 
 /// What a matched candidate stands for.
@@ -84,9 +81,7 @@ impl Brain {
         let knowledge = load_knowledge(&source).map_err(|errors| diagnostics.extend(errors)).ok();
         let loaded = match (knowledge, flows) {
             (Some(knowledge), Some(flows)) if diagnostics.is_empty() => {
-                Brain::from_parts(knowledge, flows, model)
-                    .map(|brain| Brain { version, ..brain })
-                    .map_err(BrainError::from)
+                Ok(Brain { version, ..Brain::from_parts(knowledge, flows, model) })
             }
             _ => {
                 sort_diagnostics(&mut diagnostics);
@@ -98,11 +93,7 @@ impl Brain {
     }
 
     /// Indexes validated knowledge and flows.
-    pub fn from_parts(
-        knowledge: Knowledge,
-        flows: Flows,
-        model: ScoringModel,
-    ) -> Result<Brain, RetrievalError> {
+    pub fn from_parts(knowledge: Knowledge, flows: Flows, model: ScoringModel) -> Brain {
         let synonyms = SynonymGroups::new(knowledge.synonym_groups.clone());
         let flow_words = flows.flows.iter().flat_map(|flow| flow.keywords.iter().map(String::as_str));
         let segmenter = Segmenter::new(knowledge.segmenter_words().chain(flow_words), synonyms);
@@ -116,15 +107,15 @@ impl Brain {
             keywords: flow.keywords.clone(),
             patterns: flow.patterns.clone(),
         });
-        let matcher = Matcher::build(entries.chain(flow_targets).collect(), segmenter, model)?;
+        let matcher = Matcher::build(entries.chain(flow_targets).collect(), segmenter, model);
         let loaded_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_millis() as i64);
-        Ok(Brain { knowledge, flows, matcher, version: "unversioned".into(), loaded_at })
+        Brain { knowledge, flows, matcher, version: "unversioned".into(), loaded_at }
     }
 
     /// Indexes a knowledge base without flows.
-    pub fn from_knowledge(knowledge: Knowledge, model: ScoringModel) -> Result<Brain, RetrievalError> {
+    pub fn from_knowledge(knowledge: Knowledge, model: ScoringModel) -> Brain {
         Brain::from_parts(knowledge, Flows::default(), model)
     }
 

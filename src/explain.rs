@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::brain::{Brain, Target};
 use crate::dialog::{Action, Decision, DialogState, Policy, respond};
-use crate::matcher::{Candidate, FEATURE_NAMES, RetrievalError};
+use crate::matcher::{Candidate, FEATURE_NAMES};
 
 /// The bot's decision for a question and the matcher's reasons.
 #[derive(Debug, Serialize)]
@@ -54,20 +54,15 @@ pub struct CandidateExplanation {
 }
 
 /// Explains what the bot would do with `question` at the start of a conversation.
-pub fn explain(
-    brain: &Brain,
-    policy: Policy<'_>,
-    question: &str,
-    now: i64,
-) -> Result<Explanation, RetrievalError> {
-    let outcome = respond(brain, policy, &DialogState::default(), question, now)?;
+pub fn explain(brain: &Brain, policy: Policy<'_>, question: &str, now: i64) -> Explanation {
+    let outcome = respond(brain, policy, &DialogState::default(), question, now);
     let ranking = match outcome.ranking {
         Some(ranking) => ranking,
-        None => brain.matcher.rank(question)?,
+        None => brain.matcher.rank(question),
     };
     let candidates: Vec<CandidateExplanation> =
         ranking.candidates.iter().map(|c| explain_candidate(brain, c, &ranking.query.words)).collect();
-    Ok(Explanation {
+    Explanation {
         question: question.to_string(),
         normalized: ranking.query.normalized.clone(),
         words: ranking.query.words.clone(),
@@ -80,7 +75,7 @@ pub fn explain(
             _ => None,
         },
         candidates,
-    })
+    }
 }
 
 /// The bot's actions as lines of text: replies, and hand-offs in brackets.

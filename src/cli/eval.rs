@@ -51,8 +51,8 @@ pub struct EvalArgs {
 /// Runs the evaluation and prints the report.
 pub fn run(config: &Config, args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let brain = match &args.kb {
-        Some(path) => Brain::from_knowledge(load_jsonl_knowledge(path)?, config.matcher.model.clone())?,
-        None => match super::load_brain(config)? {
+        Some(path) => Brain::from_knowledge(load_jsonl_knowledge(path)?, config.matcher.model.clone()),
+        None => match super::load_brain(config) {
             Ok(brain) => brain,
             Err(code) => return Ok(code),
         },
@@ -68,10 +68,10 @@ pub fn run(config: &Config, args: &EvalArgs, out: &mut dyn Write) -> anyhow::Res
     };
     let thresholds = &config.matcher;
     let (evaluation, model) = if args.fit {
-        let fitted = fit(&brain, &queries, thresholds, args.folds)?;
+        let fitted = fit(&brain, &queries, thresholds, args.folds);
         (fitted.cross_validated, Some(fitted.model))
     } else {
-        (evaluate(&brain, &queries, thresholds)?, None)
+        (evaluate(&brain, &queries, thresholds), None)
     };
     let subset_metrics = subset.map(|indices| {
         let outcomes: Vec<QueryOutcome> = indices.iter().map(|&i| evaluation.outcomes[i].clone()).collect();

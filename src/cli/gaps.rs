@@ -36,7 +36,7 @@ pub fn run(config: &Config, args: &GapsArgs, out: &mut dyn Write) -> anyhow::Res
     let Some(period) = parse_period(&args.since) else {
         anyhow::bail!("--since `{}`: expected a period like 7d, 24h or 30m", args.since);
     };
-    let brain = match super::load_brain(config)? {
+    let brain = match super::load_brain(config) {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };

@@ -15,18 +15,17 @@ use kefu::brain::{Brain, BrainError};
 use kefu::config::Config;
 
 /// Loads the brain, or prints every operator error and returns the exit code to use.
-pub fn load_brain(config: &Config) -> anyhow::Result<Result<Brain, ExitCode>> {
+pub fn load_brain(config: &Config) -> Result<Brain, ExitCode> {
     let webhooks = config.webhooks.keys().cloned().collect();
     match Brain::load(&config.knowledge_dir, &config.flows_dir, &webhooks, config.matcher.model.clone()) {
-        Ok(brain) => Ok(Ok(brain)),
+        Ok(brain) => Ok(brain),
         Err(BrainError::Invalid(diagnostics)) => {
             for diagnostic in &diagnostics {
                 eprintln!("{diagnostic}");
             }
             eprintln!("{} error(s)", diagnostics.len());
-            Ok(Err(ExitCode::FAILURE))
+            Err(ExitCode::FAILURE)
         }
-        Err(error) => Err(error.into()),
     }
 }
 

@@ -9,7 +9,7 @@ use kefu::scenarios::{load_scenarios, run_scenario};
 
 /// Runs every test and prints a line per test, with a readable account of each failure.
 pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let brain = match super::load_brain(config)? {
+    let brain = match super::load_brain(config) {
         Ok(brain) => brain,
         Err(code) => return Ok(code),
     };
@@ -24,7 +24,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     let mut failed = 0;
     for scenario in &scenarios {
-        let result = run_scenario(&brain, kefu::dialog::Policy::of(config), scenario)?;
+        let result = run_scenario(&brain, kefu::dialog::Policy::of(config), scenario);
         if result.passed() {
             writeln!(out, "ok    {} ({} turns)", result.name, result.turns_run)?;
             continue;

@@ -32,9 +32,6 @@ pub enum ServiceError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The matcher failed.
-    #[error(transparent)]
-    Matcher(#[from] crate::matcher::RetrievalError),
     /// A background task failed.
     #[error("internal task failed: {0}")]
     Task(String),

@@ -304,7 +304,7 @@ impl Service {
             respond(&snapshot, Policy::of(&config), &state, &message, now)
         })
         .await
-        .map_err(|e| ServiceError::Task(e.to_string()))??;
+        .map_err(|e| ServiceError::Task(e.to_string()))?;
         Ok(self.perform(brain, customer, conversation, outcome).await)
     }
 
@@ -441,7 +441,7 @@ impl Service {
     /// The co-pilot: the best knowledge answers for a customer message, for the agent.
     pub fn suggestions(&self, text: &str) -> serde_json::Value {
         let brain = self.brain();
-        let Ok(ranking) = brain.matcher.rank(text) else { return json!([]) };
+        let ranking = brain.matcher.rank(text);
         let suggestions: Vec<serde_json::Value> = ranking
             .candidates
             .iter()

@@ -160,7 +160,6 @@ impl From<BrainError> for ReloadError {
             BrainError::Invalid(diagnostics) => {
                 ReloadError::Invalid(diagnostics.iter().map(ToString::to_string).collect())
             }
-            BrainError::Index(error) => ReloadError::Failed(error.to_string()),
         }
     }
 }

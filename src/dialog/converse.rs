@@ -9,7 +9,7 @@ use super::policy::respond;
 use super::types::{Action, Decision, DialogState, Policy};
 use crate::brain::Brain;
 use crate::flows::WebhookFailure;
-use crate::matcher::{Ranking, RetrievalError};
+use crate::matcher::Ranking;
 
 /// Everything one customer message led to.
 #[derive(Debug, Clone)]
@@ -38,8 +38,8 @@ pub fn converse(
     message: &str,
     now: i64,
     mut call_webhook: impl FnMut(&str, &Value) -> Result<Value, WebhookFailure>,
-) -> Result<Exchange, RetrievalError> {
-    let outcome = respond(brain, policy, state, message, now)?;
+) -> Exchange {
+    let outcome = respond(brain, policy, state, message, now);
     let mut exchange = Exchange {
         state: outcome.state,
         decisions: vec![outcome.decision],
@@ -70,5 +70,5 @@ pub fn converse(
         exchange.decisions.push(next.decision);
         pending = next.actions;
     }
-    Ok(exchange)
+    exchange
 }

@@ -8,7 +8,7 @@ use super::types::{Action, Decision, DialogState, FlowStage, HandoffReason, Outc
 use crate::brain::{Brain, Target};
 use crate::flows::{self, Flow, FlowEvent, FlowState, FlowTurn, Waiting, WebhookFailure};
 use crate::knowledge::Reply;
-use crate::matcher::{Ranking, RetrievalError};
+use crate::matcher::Ranking;
 
 /// Starts `flow` with the values its trigger captured.
 pub(super) fn start_flow(
@@ -33,11 +33,11 @@ pub(super) fn continue_flow(
     mut flow_state: FlowState,
     message: &str,
     now: i64,
-) -> Result<Outcome, RetrievalError> {
+) -> Outcome {
     if is_cancel(message, &policy.flows.cancel_phrases) {
         let actions = vec![Action::Reply { reply: Reply::text(policy.flows.cancel_reply.clone()) }];
         let decision = Decision::Flow { flow: flow.id.clone(), stage: FlowStage::Cancelled };
-        return Ok(Outcome { state, decision, actions, ranking: None });
+        return Outcome { state, decision, actions, ranking: None };
     }
     let waiting_for_slot = matches!(flow_state.waiting, Waiting::Slot { .. });
     // A typed slot (order number, phone …) takes its value first. A free-text slot takes
@@ -46,9 +46,9 @@ pub(super) fn continue_flow(
     let asks_something = flows::awaits_free_text(flow, &flow_state) && crate::matcher::is_question(message);
     if waiting_for_slot && !asks_something && flows::slot_value(flow, &flow_state, message).is_some() {
         let turn = flows::answer(flow, flow_state, message, now, &policy.flows.webhook_error_reply);
-        return Ok(apply(policy, state, flow, turn, FlowStage::Continued, None));
+        return apply(policy, state, flow, turn, FlowStage::Continued, None);
     }
-    let ranking = brain.matcher.rank(message)?;
+    let ranking = brain.matcher.rank(message);
     if let Verdict::Answer(index) = decide(&ranking.candidates, policy.matcher)
         && let best = &ranking.candidates[index]
         && let Target::Entry(entry) = brain.target(best)
@@ -56,7 +56,7 @@ pub(super) fn continue_flow(
     {
         // An entry that needs a human ends the flow: the agent takes it from here.
         if entry.handoff {
-            return Ok(answer(state, entry, Some(best.confidence), Some(ranking)));
+            return answer(state, entry, Some(best.confidence), Some(ranking));
         }
         flow_state.updated_at = now;
         let resume = flows::pending_prompt(flow, &flow_state)
@@ -64,7 +64,7 @@ pub(super) fn continue_flow(
         state.flow = Some(flow_state);
         let mut outcome = answer(state, entry, Some(best.confidence), Some(ranking));
         outcome.actions.extend(resume.map(|text| Action::Reply { reply: Reply::text(text) }));
-        return Ok(outcome);
+        return outcome;
     }
     if !waiting_for_slot {
         // The webhook has not answered yet: the flow cannot move.
@@ -72,10 +72,10 @@ pub(super) fn continue_flow(
         state.flow = Some(flow_state);
         let decision = Decision::Flow { flow: flow.id.clone(), stage: FlowStage::Continued };
         let actions = vec![Action::Reply { reply: Reply::text(policy.flows.busy_reply.clone()) }];
-        return Ok(Outcome { state, decision, actions, ranking: Some(ranking) });
+        return Outcome { state, decision, actions, ranking: Some(ranking) };
     }
     let turn = flows::answer(flow, flow_state, message, now, &policy.flows.webhook_error_reply);
-    Ok(apply(policy, state, flow, turn, FlowStage::Continued, Some(ranking)))
+    apply(policy, state, flow, turn, FlowStage::Continued, Some(ranking))
 }
 
 /// Feeds a webhook's reply to the running flow. A reply for no running flow (it was

@@ -9,23 +9,17 @@ use crate::brain::{Brain, Target};
 use crate::config::{DialogConfig, MatcherConfig};
 use crate::flows::Flow;
 use crate::knowledge::{Entry, EntryId, Reply};
-use crate::matcher::{Candidate, Ranking, RetrievalError};
+use crate::matcher::{Candidate, Ranking};
 use crate::text::normalize;
 
 /// Decides how to answer `message` given the conversation's `state`; `now` is the current
 /// time in unix seconds (the core reads no clock).
-pub fn respond(
-    brain: &Brain,
-    policy: Policy<'_>,
-    state: &DialogState,
-    message: &str,
-    now: i64,
-) -> Result<Outcome, RetrievalError> {
+pub fn respond(brain: &Brain, policy: Policy<'_>, state: &DialogState, message: &str, now: i64) -> Outcome {
     let mut next = DialogState { pending_choices: Vec::new(), last_answer: None, ..state.clone() };
     if asks_for_human(message, policy.dialog) {
         next.consecutive_fallbacks = 0;
         next.flow = None;
-        return Ok(handoff(next, HandoffReason::Requested, policy, None));
+        return handoff(next, HandoffReason::Requested, policy, None);
     }
     let mut ended_by_reload = false;
     if let Some(flow_state) = next.flow.take() {
@@ -41,12 +35,12 @@ pub fn respond(
             _ => ended_by_reload = true,
         }
     }
-    let mut outcome = respond_afresh(brain, policy, state, next, message, now)?;
+    let mut outcome = respond_afresh(brain, policy, state, next, message, now);
     if ended_by_reload {
         let notice = Action::Reply { reply: Reply::text(policy.flows.changed_reply.clone()) };
         outcome.actions.insert(0, notice);
     }
-    Ok(outcome)
+    outcome
 }
 
 /// The decision on a message outside any flow.
@@ -57,16 +51,16 @@ fn respond_afresh(
     next: DialogState,
     message: &str,
     now: i64,
-) -> Result<Outcome, RetrievalError> {
+) -> Outcome {
     if let Some(picked) = picked_target(brain, state, message) {
-        return Ok(act_on(brain, policy, state.last_answer.as_ref(), next, picked, None, message, now));
+        return act_on(brain, policy, state.last_answer.as_ref(), next, picked, None, message, now);
     }
     if !state.pending_choices.is_empty() && rejects_choices(message) {
         // None of the offered entries fits: as good as not understood.
-        return Ok(fallback(next, policy, None));
+        return fallback(next, policy, None);
     }
-    let ranking = brain.matcher.rank(message)?;
-    Ok(match decide(&ranking.candidates, policy.matcher) {
+    let ranking = brain.matcher.rank(message);
+    match decide(&ranking.candidates, policy.matcher) {
         Verdict::Answer(index) => {
             let best = &ranking.candidates[index];
             let confident = Some((best.confidence, ranking.clone()));
@@ -93,7 +87,7 @@ fn respond_afresh(
             clarify(next, &offered, policy, ranking)
         }
         Verdict::Fallback => fallback(next, policy, Some(ranking)),
-    })
+    }
 }
 
 /// Answers with an entry, or starts the flow that answers it.

@@ -14,7 +14,7 @@ pub use sweep::{Recommendation, SweepRow, recommend, sweep};
 use crate::brain::Brain;
 use crate::config::MatcherConfig;
 use crate::dialog::{Verdict, decide};
-use crate::matcher::{Candidate, RetrievalError, ScoringModel, TrainingQuery, fit_model, rank_targets};
+use crate::matcher::{Candidate, ScoringModel, TrainingQuery, fit_model, rank_targets};
 
 /// Per-question outcomes and the metrics over them.
 #[derive(Debug, Clone)]
@@ -26,20 +26,16 @@ pub struct Evaluation {
 }
 
 /// Matches every question with the brain's own model and applies the thresholds.
-pub fn evaluate(
-    brain: &Brain,
-    queries: &[LabeledQuery],
-    thresholds: &MatcherConfig,
-) -> Result<Evaluation, RetrievalError> {
+pub fn evaluate(brain: &Brain, queries: &[LabeledQuery], thresholds: &MatcherConfig) -> Evaluation {
     let started = Instant::now();
     let mut rankings = Vec::with_capacity(queries.len());
     for query in queries {
-        rankings.push(brain.matcher.rank(&query.query)?.candidates);
+        rankings.push(brain.matcher.rank(&query.query).candidates);
     }
     let ms_per_query = started.elapsed().as_secs_f64() * 1000.0 / queries.len().max(1) as f64;
     let outcomes =
         queries.iter().zip(&rankings).map(|(q, c)| outcome(brain, q, c, thresholds)).collect::<Vec<_>>();
-    Ok(Evaluation { metrics: compute(&outcomes, ms_per_query), outcomes })
+    Evaluation { metrics: compute(&outcomes, ms_per_query), outcomes }
 }
 
 /// A model fitted on all questions, and the outcomes of `folds`-fold cross-validation
@@ -52,16 +48,11 @@ pub struct Fit {
 }
 
 /// Fits a scoring model to the labelled questions and cross-validates it.
-pub fn fit(
-    brain: &Brain,
-    queries: &[LabeledQuery],
-    thresholds: &MatcherConfig,
-    folds: usize,
-) -> Result<Fit, RetrievalError> {
+pub fn fit(brain: &Brain, queries: &[LabeledQuery], thresholds: &MatcherConfig, folds: usize) -> Fit {
     let started = Instant::now();
     let mut training = Vec::with_capacity(queries.len());
     for query in queries {
-        let scored = brain.matcher.score_phrasings(&query.query)?;
+        let scored = brain.matcher.score_phrasings(&query.query);
         training
             .push(TrainingQuery { phrasings: scored.phrasings, right_targets: right_targets(brain, query) });
     }
@@ -79,7 +70,7 @@ pub fn fit(
     }
     let outcomes: Vec<QueryOutcome> = outcomes.into_iter().flatten().collect();
     let cross_validated = Evaluation { metrics: compute(&outcomes, ms_per_query), outcomes };
-    Ok(Fit { model: fit_model(&training), cross_validated })
+    Fit { model: fit_model(&training), cross_validated }
 }
 
 fn right_targets(brain: &Brain, query: &LabeledQuery) -> Vec<usize> {

@@ -211,7 +211,7 @@ fn review(wrong: &[&str], brain: &Brain) -> Proposal {
 /// The entry the matcher nearly found for `question`, if it plausibly is about the same
 /// thing; otherwise a new entry.
 fn propose(question: &str, wrong: &[&str], brain: &Brain) -> Proposal {
-    let Ok(ranking) = brain.matcher.rank(question) else { return Proposal::New };
+    let ranking = brain.matcher.rank(question);
     let content = |words: &[String]| -> Vec<String> {
         words.iter().filter(|w| !QUESTION_WORDS.contains(&w.as_str())).cloned().collect()
     };

@@ -25,7 +25,7 @@ entries:
 fn brain() -> Brain {
     let (entries, errors) = parse_knowledge_file(Path::new("knowledge/shop.yaml"), SHOP);
     assert!(errors.is_empty(), "{errors:?}");
-    Brain::from_knowledge(Knowledge { entries, ..Knowledge::default() }, ScoringModel::default()).unwrap()
+    Brain::from_knowledge(Knowledge { entries, ..Knowledge::default() }, ScoringModel::default())
 }
 
 fn turn(conversation_id: i64, message_id: i64, text: &str, decision: Value) -> Turn {

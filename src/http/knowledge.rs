@@ -102,7 +102,6 @@ pub async fn ask(
     let brain = state.service.brain();
     let config = &state.service.config;
     let policy = crate::dialog::Policy::of(config);
-    let explanation =
-        explain(&brain, policy, &body.text, crate::store::now_ms() / 1000).map_err(ApiError::internal)?;
+    let explanation = explain(&brain, policy, &body.text, crate::store::now_ms() / 1000);
     Ok(Json(json!(explanation)))
 }

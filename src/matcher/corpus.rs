@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::analysis::Analysis;
 
-/// BM25 parameters (Lucene's, as tantivy uses).
+/// BM25 parameters (Lucene's defaults).
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
@@ -14,6 +14,27 @@ const B: f32 = 0.75;
 pub struct QueryTerm {
     id: Option<u32>,
     idf: f32,
+}
+
+impl QueryTerm {
+    /// Its id in the scorer, if some document has it.
+    pub fn id(&self) -> Option<u32> {
+        self.id
+    }
+
+    /// Its inverse document frequency.
+    pub fn idf(&self) -> f32 {
+        self.idf
+    }
+}
+
+/// One document holding a term, with the term's BM25 weight there before IDF.
+#[derive(Debug, Clone, Copy)]
+pub struct Posting {
+    /// The document's ordinal.
+    pub document: u32,
+    /// The term-frequency part of BM25: the score is this times the term's IDF.
+    pub weight: f32,
 }
 
 /// A BM25 scorer over a fixed set of term lists.
@@ -87,6 +108,20 @@ impl Bm25 {
 
     fn term_score(&self, idf: f32, tf: f32, length: f32) -> f32 {
         idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / self.average_length.max(f32::EPSILON)))
+    }
+
+    /// For each term id, the documents holding the term, in document order: an inverted
+    /// index that scores exactly as [`Bm25::score`] does.
+    pub fn postings(&self) -> Vec<Box<[Posting]>> {
+        let mut lists: Vec<Vec<Posting>> =
+            self.document_frequency.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
+        for (document, (counts, &length)) in self.term_frequencies.iter().zip(&self.lengths).enumerate() {
+            for &(id, tf) in counts.iter() {
+                let weight = self.term_score(1.0, tf as f32, length as f32);
+                lists[id as usize].push(Posting { document: document as u32, weight });
+            }
+        }
+        lists.into_iter().map(Vec::into_boxed_slice).collect()
     }
 
     /// The distinct `terms` of a query resolved against this scorer, for [`Bm25::score`].

@@ -1,7 +1,7 @@
 //! Matching a message against the knowledge: retrieval, rerank, calibrated confidence.
 //!
 //! Every phrasing of every target (a knowledge entry, or a flow trigger) is indexed; BM25
-//! over words and over characters retrieves candidate phrasings, [`features`] describe each
+//! over words and over characters ([`retrieval`]) retrieves candidate phrasings, [`features`] describe each
 //! (query, phrasing) pair, and the [`model`] ranks targets and turns their lead into a
 //! confidence comparable across queries. Scoring is pure; the index lives in RAM and is
 //! built once per brain.
@@ -27,7 +27,6 @@ pub use features::{FEATURE_COUNT, FEATURE_NAMES, PairFeatures, RANK_FEATURE_COUN
 pub use fit::{TrainingQuery, fit_model};
 pub use lexicon::is_question;
 pub use model::{CONFIDENCE_FEATURE_COUNT, CONFIDENCE_FEATURE_NAMES, ScoringModel, confidence_features};
-pub use retrieval::RetrievalError;
 
 use crate::text::{Segmenter, discover_words};
 use corpus::CorpusStats;
@@ -181,11 +180,7 @@ pub fn rank_targets(model: &ScoringModel, phrasings: &[PhrasingFeatures]) -> Vec
 impl Matcher {
     /// Indexes every phrasing of `targets`, first teaching the segmenter the words the
     /// phrasings themselves reveal. CPU-bound: call it off the async runtime.
-    pub fn build(
-        targets: Vec<MatchTarget>,
-        mut segmenter: Segmenter,
-        model: ScoringModel,
-    ) -> Result<Matcher, RetrievalError> {
+    pub fn build(targets: Vec<MatchTarget>, mut segmenter: Segmenter, model: ScoringModel) -> Matcher {
         let texts: Vec<String> = targets
             .iter()
             .flat_map(|t| &t.phrasings)
@@ -207,14 +202,12 @@ impl Matcher {
                 weights: TextWeights::default(),
             })
             .collect();
-        let (stats, index) = {
+        let stats = {
             let analyses: Vec<&Analysis> = phrasings.iter().map(|p| &p.analysis).collect();
             let owners: Vec<usize> = phrasings.iter().map(|p| p.target).collect();
-            (
-                CorpusStats::new(&analyses, &owners, targets.len()),
-                PhrasingIndex::build(&analyses, segmenter.clone())?,
-            )
+            CorpusStats::new(&analyses, &owners, targets.len())
         };
+        let index = PhrasingIndex::build(&stats.words, &stats.chars);
         for phrasing in &mut phrasings {
             phrasing.weights =
                 TextWeights::new(&phrasing.analysis, &stats, |w| segmenter.background_frequency(w));
@@ -225,29 +218,29 @@ impl Matcher {
             phrasing.analysis.char_terms = Vec::new();
             phrasing.analysis.normalized = String::new();
         }
-        Ok(Matcher { segmenter, index, phrasings, targets, stats, model })
+        Matcher { segmenter, index, phrasings, targets, stats, model }
     }
 
     /// Ranks the targets for `message`.
-    pub fn rank(&self, message: &str) -> Result<Ranking, RetrievalError> {
-        let scored = self.score_phrasings(message)?;
+    pub fn rank(&self, message: &str) -> Ranking {
+        let scored = self.score_phrasings(message);
         let mut candidates = rank_targets(&self.model, &scored.phrasings);
         self.apply_patterns(message, &mut candidates);
         candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        Ok(Ranking { query: scored.query, candidates })
+        Ranking { query: scored.query, candidates }
     }
 
     /// Retrieves the candidate phrasings of `message` and computes their features: the
     /// model-independent half of [`Matcher::rank`], also used to fit models.
-    pub fn score_phrasings(&self, message: &str) -> Result<ScoredPhrasings, RetrievalError> {
+    pub fn score_phrasings(&self, message: &str) -> ScoredPhrasings {
         let query = Analysis::new(message, &self.segmenter);
         // Without a letter or a Chinese character ("3", "123456", "？？") there is no question
         // to match; bare digits would otherwise resemble any phrasing with those digits.
         if !query.chars.iter().any(|c| c.is_alphabetic()) {
-            return Ok(ScoredPhrasings { query, phrasings: Vec::new() });
+            return ScoredPhrasings { query, phrasings: Vec::new() };
         }
-        let found = self.index.search(&query, RETRIEVED_PER_FIELD)?;
         let context = QueryContext::new(&query, &self.stats, |w| self.segmenter.background_frequency(w));
+        let found = self.index.search(&context.search_terms, &context.char_terms, RETRIEVED_PER_FIELD);
         let mut entry_scores: HashMap<usize, f32> = HashMap::new();
         let phrasings = found
             .into_iter()
@@ -269,7 +262,7 @@ impl Matcher {
                 }
             })
             .collect();
-        Ok(ScoredPhrasings { query, phrasings })
+        ScoredPhrasings { query, phrasings }
     }
 
     /// Targets whose operator regex matches are certain: confidence 1, ahead of the rest.

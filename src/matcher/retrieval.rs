@@ -1,185 +1,443 @@
-//! Candidate retrieval: a tantivy BM25 index of every phrasing, searched twice — by words
-//! and by characters and character bigrams — each an OR of the query's terms. Words find
-//! paraphrases that share vocabulary; characters find typos and text jieba cut differently.
+//! Candidate retrieval: BM25 over the phrasings' words and over their characters and
+//! character bigrams, each an OR of the query's terms. Words find paraphrases that share
+//! vocabulary; characters find typos and text jieba cut differently.
 //!
-//! tantivy's `QueryParser` is not used: unspaced Chinese becomes a phrase query and `:` or
-//! `(` are syntax, so the boolean query is built from terms directly.
+//! The index is the corpus statistics' own term ids turned into posting lists held in RAM,
+//! scored a term at a time into one accumulator per phrasing, the terms that can add most
+//! first. Once the remaining terms together could not lift a phrasing without a score to
+//! the best so far, new phrasings stop entering, and the remaining lists are only looked
+//! into for the phrasings still in the running (MaxScore). The results are exact, the same
+//! BM25 the reranker's features compute.
 
-use std::sync::Arc;
+use std::cell::RefCell;
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use super::corpus::{Bm25, Posting, QueryTerm};
 
-use super::analysis::Analysis;
-use crate::text::{KefuTokenizer, Segmenter, TOKENIZER_NAME};
-
-/// Name of the whitespace tokenizer used for the pre-split character field.
-const CHAR_TOKENIZER: &str = "kefu_chars";
 /// Terms in more than one phrasing in this many are left out of a search …
-const COMMON_TERM_SHARE: u64 = 4;
+const COMMON_TERM_SHARE: usize = 4;
 /// … and in more than this many phrasings (a small knowledge base keeps every term).
-const COMMON_TERM_MIN: u64 = 50;
-/// The fast field holding each document's phrasing ordinal.
-const PHRASING_FIELD: &str = "phrasing";
+const COMMON_TERM_MIN: usize = 50;
 
-/// Why the index could not be built or searched.
-#[derive(Debug, thiserror::Error)]
-#[error("search index: {0}")]
-pub struct RetrievalError(#[from] tantivy::TantivyError);
+/// Seeking one phrasing in a posting list costs about this many postings read in a row.
+const SEEK_COST: usize = 16;
+
+/// The posting lists of one scorer, with each list's largest weight.
+struct Postings {
+    lists: Vec<Box<[Posting]>>,
+    max_weights: Vec<f32>,
+}
+
+impl Postings {
+    fn new(bm25: &Bm25) -> Postings {
+        let lists = bm25.postings();
+        let max_weights =
+            lists.iter().map(|list| list.iter().map(|p| p.weight).fold(0.0, f32::max)).collect();
+        Postings { lists, max_weights }
+    }
+}
 
 /// The phrasing index.
 pub struct PhrasingIndex {
-    reader: IndexReader,
-    words: Field,
-    chars: Field,
+    words: Postings,
+    chars: Postings,
+    phrasings: usize,
+}
+
+/// One query term in a search: its IDF, posting list, and the most it can add.
+struct SearchTerm<'a> {
+    idf: f32,
+    list: &'a [Posting],
+    bound: f32,
+}
+
+/// Per-thread buffers of a search, kept between searches so a query allocates nothing
+/// proportional to the knowledge base.
+#[derive(Default)]
+struct Scratch {
+    /// Score of every phrasing so far; zero for those no term reached or that dropped out.
+    scores: Vec<f32>,
+    /// The phrasings some term reached.
+    reached: Vec<u32>,
+    /// The phrasings still in the running once new ones can no longer enter.
+    live: Vec<u32>,
+    /// The best phrasings so far and the lowest score among them.
+    leaders: Leaders,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// The `limit` best-scoring phrasings after the last term, and the lowest score among them
+/// (zero while fewer have a score): a phrasing that ends below it cannot make the list.
+/// Scores only grow, so between updates it is a safe lower bound.
+#[derive(Default)]
+struct Leaders {
+    members: Vec<u32>,
+    /// Per phrasing, whether it is a member.
+    member: Vec<bool>,
+    /// Phrasings not members whose score rose above `lowest` during the current term.
+    risen: Vec<u32>,
+    /// (score, phrasing) of the contenders, while updating.
+    contenders: Vec<(f32, u32)>,
+    limit: usize,
+    lowest: f32,
+}
+
+impl Leaders {
+    fn reset(&mut self, limit: usize, phrasings: usize) {
+        for &phrasing in &self.members {
+            self.member[phrasing as usize] = false;
+        }
+        if self.member.len() < phrasings {
+            self.member.resize(phrasings, false);
+        }
+        self.members.clear();
+        self.risen.clear();
+        self.limit = limit;
+        self.lowest = 0.0;
+    }
+
+    /// Adds `points` to `phrasing`'s score, noting it if it rose above the leaders' floor.
+    /// A term adds to a phrasing at most once, so `risen` holds no repeats.
+    fn add(&mut self, scores: &mut [f32], phrasing: u32, points: f32) {
+        let score = &mut scores[phrasing as usize];
+        *score += points;
+        if *score > self.lowest && !self.member[phrasing as usize] {
+            self.risen.push(phrasing);
+        }
+    }
+
+    /// After a term: the leaders are the best of the old leaders and the risen.
+    fn update(&mut self, scores: &[f32]) {
+        if self.risen.is_empty() && self.members.len() == self.limit {
+            // Members' scores may have grown, which only raises the floor: recompute it.
+            self.lowest = self.members.iter().map(|&p| scores[p as usize]).fold(f32::INFINITY, f32::min);
+            return;
+        }
+        let contenders = &mut self.contenders;
+        contenders.clear();
+        contenders.extend(self.members.iter().chain(&self.risen).map(|&p| (scores[p as usize], p)));
+        self.risen.clear();
+        if contenders.len() > self.limit {
+            contenders.select_nth_unstable_by(self.limit - 1, best_first);
+            contenders.truncate(self.limit);
+        }
+        for &phrasing in &self.members {
+            self.member[phrasing as usize] = false;
+        }
+        self.members.clear();
+        for &(_, phrasing) in contenders.iter() {
+            self.members.push(phrasing);
+            self.member[phrasing as usize] = true;
+        }
+        if contenders.len() == self.limit {
+            self.lowest = contenders.iter().map(|&(score, _)| score).fold(f32::INFINITY, f32::min);
+        }
+    }
+}
+
+/// The first position at or after `from` whose phrasing is not before `phrasing`
+/// (galloping: cheap for near targets, logarithmic for far ones).
+fn seek(list: &[Posting], from: usize, phrasing: u32) -> usize {
+    let mut step = 1;
+    while from + step < list.len() && list[from + step].document < phrasing {
+        step *= 2;
+    }
+    let end = (from + step + 1).min(list.len());
+    from + list[from.min(end)..end].partition_point(|p| p.document < phrasing)
+}
+
+/// Best score first; ties go to the earlier phrasing, so results never depend on order.
+fn best_first(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 impl PhrasingIndex {
-    /// Indexes `analyses` (one per phrasing, in order) in RAM.
-    pub fn build(analyses: &[&Analysis], segmenter: Arc<Segmenter>) -> Result<PhrasingIndex, RetrievalError> {
-        let mut schema = Schema::builder();
-        let text_options = |tokenizer: &str| {
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(tokenizer)
-                    .set_index_option(IndexRecordOption::WithFreqs),
-            )
-        };
-        let words = schema.add_text_field("words", text_options(TOKENIZER_NAME));
-        let chars = schema.add_text_field("chars", text_options(CHAR_TOKENIZER));
-        let phrasing = schema.add_u64_field(PHRASING_FIELD, FAST);
-        let index = Index::create_in_ram(schema.build());
-        index.tokenizers().register(TOKENIZER_NAME, TextAnalyzer::from(KefuTokenizer::new(segmenter)));
-        index.tokenizers().register(CHAR_TOKENIZER, TextAnalyzer::from(WhitespaceTokenizer::default()));
-        let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 50_000_000)?;
-        for (ordinal, analysis) in analyses.iter().enumerate() {
-            let mut document = TantivyDocument::default();
-            document.add_text(words, &analysis.normalized);
-            document.add_text(chars, analysis.char_terms.join(" "));
-            document.add_u64(phrasing, ordinal as u64);
-            writer.add_document(document)?;
+    /// Indexes the documents of the word and the character scorers (one per phrasing).
+    pub fn build(words: &Bm25, chars: &Bm25) -> PhrasingIndex {
+        PhrasingIndex {
+            words: Postings::new(words),
+            chars: Postings::new(chars),
+            phrasings: words.documents(),
         }
-        writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(PhrasingIndex { reader, words, chars })
     }
 
-    /// The `per_field` best phrasings by words and the `per_field` best by characters, each
-    /// list best first, merged without repeats (words first).
-    pub fn search(&self, query: &Analysis, per_field: usize) -> Result<Vec<usize>, RetrievalError> {
-        let searcher = self.reader.searcher();
-        let mut found = Vec::new();
-        for (field, terms) in [(self.words, &query.search_terms), (self.chars, &query.char_terms)] {
-            for phrasing in self.search_field(&searcher, field, terms, per_field)? {
-                if !found.contains(&phrasing) {
-                    found.push(phrasing);
+    /// The `per_field` best phrasings for the distinct word terms and the `per_field` best
+    /// for the distinct character terms (each resolved against the scorer the index was
+    /// built from), each list best first, merged without repeats (words first).
+    pub fn search(&self, words: &[QueryTerm], chars: &[QueryTerm], per_field: usize) -> Vec<usize> {
+        let mut found = Vec::with_capacity(2 * per_field);
+        SCRATCH.with_borrow_mut(|scratch| {
+            for (postings, terms) in [(&self.words, words), (&self.chars, chars)] {
+                for phrasing in self.search_field(scratch, postings, terms, per_field) {
+                    if !found.contains(&phrasing) {
+                        found.push(phrasing);
+                    }
                 }
             }
-        }
-        Ok(found)
+        });
+        found
     }
 
     fn search_field(
         &self,
-        searcher: &Searcher,
-        field: Field,
-        terms: &[String],
+        scratch: &mut Scratch,
+        postings: &Postings,
+        terms: &[QueryTerm],
         limit: usize,
-    ) -> Result<Vec<usize>, RetrievalError> {
-        let mut distinct: Vec<&String> = terms.iter().collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        // A term in a large share of the phrasings adds almost nothing to any score, but its
-        // long posting list is much of the search's work: leave it out, unless nothing else
-        // is left.
-        let common = (searcher.num_docs() / COMMON_TERM_SHARE).max(COMMON_TERM_MIN);
-        let mut terms = Vec::with_capacity(distinct.len());
-        for text in distinct {
-            let term = Term::from_field_text(field, text);
-            let frequency = searcher.doc_freq(&term)?;
-            terms.push((term, frequency));
-        }
-        if terms.iter().any(|(_, frequency)| *frequency <= common) {
-            terms.retain(|(_, frequency)| *frequency <= common);
-        }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|(term, _)| {
-                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
-                (Occur::Should, Box::new(query) as Box<dyn Query>)
+    ) -> Vec<usize> {
+        let mut terms: Vec<SearchTerm<'_>> = terms
+            .iter()
+            .filter_map(|term| {
+                let id = term.id()? as usize;
+                let bound = term.idf() * postings.max_weights[id];
+                Some(SearchTerm { idf: term.idf(), list: &postings.lists[id], bound })
             })
             .collect();
-        if clauses.is_empty() || limit == 0 {
-            return Ok(Vec::new());
+        // A term in a large share of the phrasings adds almost nothing to any score, but its
+        // long posting list would be most of the work: leave it out, unless nothing else is
+        // left.
+        let common = (self.phrasings / COMMON_TERM_SHARE).max(COMMON_TERM_MIN);
+        if terms.iter().any(|term| term.list.len() <= common) {
+            terms.retain(|term| term.list.len() <= common);
         }
-        let top =
-            searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
-        let mut hits = Vec::with_capacity(top.len());
-        // Opening a segment's column decodes its header: once per segment, not per hit.
-        let mut column = None;
-        for (_, address) in top {
-            let segment_column = match &column {
-                Some((segment, column)) if *segment == address.segment_ord => column,
-                _ => {
-                    let opened =
-                        searcher.segment_reader(address.segment_ord).fast_fields().u64(PHRASING_FIELD)?;
-                    &column.insert((address.segment_ord, opened)).1
+        if terms.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        terms.sort_by(|a, b| b.bound.total_cmp(&a.bound));
+        // rest[i]: the most terms i.. can add to any phrasing.
+        let mut rest = vec![0.0; terms.len() + 1];
+        for i in (0..terms.len()).rev() {
+            rest[i] = rest[i + 1] + terms[i].bound;
+        }
+        let Scratch { scores, reached, live, leaders } = scratch;
+        if scores.len() < self.phrasings {
+            scores.resize(self.phrasings, 0.0);
+        }
+        leaders.reset(limit, self.phrasings);
+        let mut next = 0;
+        while next < terms.len() && rest[next] >= leaders.lowest {
+            let term = &terms[next];
+            for posting in term.list {
+                if scores[posting.document as usize] == 0.0 {
+                    reached.push(posting.document);
                 }
-            };
-            if let Some(ordinal) = segment_column.first(address.doc_id) {
-                hits.push(ordinal as usize);
+                leaders.add(scores, posting.document, term.idf * posting.weight);
+            }
+            leaders.update(scores);
+            next += 1;
+        }
+        live.clear();
+        for &phrasing in reached.iter() {
+            let score = &mut scores[phrasing as usize];
+            if *score + rest[next] >= leaders.lowest {
+                live.push(phrasing);
+            } else {
+                *score = 0.0;
             }
         }
-        Ok(hits)
+        let mut sorted = false;
+        for (at, term) in terms.iter().enumerate().skip(next) {
+            if term.list.len() < live.len() * SEEK_COST {
+                // Phrasings out of the running have no score: the list is read, not changed.
+                for posting in term.list {
+                    if scores[posting.document as usize] != 0.0 {
+                        leaders.add(scores, posting.document, term.idf * posting.weight);
+                    }
+                }
+            } else {
+                if !sorted {
+                    live.sort_unstable();
+                    sorted = true;
+                }
+                let mut position = 0;
+                for &phrasing in live.iter() {
+                    position = seek(term.list, position, phrasing);
+                    match term.list.get(position) {
+                        Some(posting) if posting.document == phrasing => {
+                            leaders.add(scores, phrasing, term.idf * posting.weight)
+                        }
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+            }
+            leaders.update(scores);
+            live.retain(|&phrasing| {
+                let score = &mut scores[phrasing as usize];
+                let running = *score + rest[at + 1] >= leaders.lowest;
+                if !running {
+                    *score = 0.0;
+                }
+                running
+            });
+        }
+        let mut ranked: Vec<(f32, u32)> = live.iter().map(|&p| (scores[p as usize], p)).collect();
+        for phrasing in reached.drain(..) {
+            scores[phrasing as usize] = 0.0;
+        }
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, best_first);
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(best_first);
+        ranked.into_iter().map(|(_, phrasing)| phrasing as usize).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matcher::analysis::Analysis;
+    use crate::matcher::corpus::CorpusStats;
     use crate::text::test_segmenter;
 
-    fn index_of(texts: &[&str]) -> PhrasingIndex {
-        let analyses: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, test_segmenter())).collect();
-        PhrasingIndex::build(&analyses.iter().collect::<Vec<_>>(), test_segmenter().clone()).unwrap()
+    struct Fixture {
+        stats: CorpusStats,
+        index: PhrasingIndex,
+    }
+
+    impl Fixture {
+        fn of(texts: &[&str]) -> Fixture {
+            let analyses: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, test_segmenter())).collect();
+            let refs: Vec<&Analysis> = analyses.iter().collect();
+            let owners: Vec<usize> = (0..texts.len()).collect();
+            let stats = CorpusStats::new(&refs, &owners, texts.len());
+            let index = PhrasingIndex::build(&stats.words, &stats.chars);
+            Fixture { stats, index }
+        }
+
+        fn search(&self, query: &str, limit: usize) -> Vec<usize> {
+            let query = Analysis::new(query, test_segmenter());
+            let words = self.stats.words.query_terms(&distinct(&query.search_terms));
+            let chars = self.stats.chars.query_terms(&distinct(&query.char_terms));
+            self.index.search(&words, &chars, limit)
+        }
+    }
+
+    fn distinct(terms: &[String]) -> Vec<&str> {
+        let mut terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms
     }
 
     #[test]
     fn the_phrasing_sharing_the_rare_words_ranks_first() {
-        let index = index_of(&["退款多久到账", "怎么修改收货地址", "发票开具"]);
-        let hits = index.search(&Analysis::new("我的退钱什么时候到账", test_segmenter()), 3).unwrap();
+        let fixture = Fixture::of(&["退款多久到账", "怎么修改收货地址", "发票开具"]);
+        let hits = fixture.search("我的退钱什么时候到账", 3);
         assert_eq!(hits[0], 0);
         // Nothing in common, not even a character.
         assert!(!hits.contains(&2));
     }
 
     #[test]
+    fn scores_are_the_bm25_of_the_features() {
+        let texts = ["退款多久到账", "退款到账", "退款退款退款多久", "发票开具", "多久能到"];
+        let fixture = Fixture::of(&texts);
+        let query = Analysis::new("退款多久", test_segmenter());
+        let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms));
+        let mut expected: Vec<(f32, usize)> =
+            (0..texts.len()).map(|d| (fixture.stats.chars.score(&resolved, d), d)).collect();
+        expected.retain(|(score, _)| *score > 0.0);
+        expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let expected: Vec<usize> = expected.into_iter().map(|(_, d)| d).collect();
+        assert_eq!(fixture.index.search(&[], &resolved, 10), expected);
+        // The best two only, and nothing left over for the next search.
+        assert_eq!(fixture.index.search(&[], &resolved, 2), expected[..2]);
+        assert_eq!(fixture.index.search(&[], &resolved, 10), expected);
+    }
+
+    #[test]
+    fn skipping_hopeless_phrasings_finds_the_same_best_as_scoring_them_all() {
+        // Phrasings and queries drawn from a small alphabet, some characters far more often
+        // than others, so posting lists of every length mix and the scan stops early.
+        let alphabet: Vec<char> =
+            "退款发票地址快递订单优惠券会员尺码颜色换货运费积分账号密码售后保修价格".chars().collect();
+        let mut seed = 7u64;
+        let mut text = |length: usize| -> String {
+            (0..length)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let uniform = (seed >> 11) as f64 / (1u64 << 53) as f64;
+                    alphabet[(uniform * uniform * alphabet.len() as f64) as usize]
+                })
+                .collect()
+        };
+        let texts: Vec<String> = (0..2000).map(|n| text(4 + n % 11)).collect();
+        let fixture = Fixture::of(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+        for limit in [1, 5, 30] {
+            for _ in 0..40 {
+                let query = Analysis::new(&text(10), test_segmenter());
+                let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms));
+                let found = fixture.index.search(&[], &resolved, limit);
+                // Every phrasing scored in full, with the same rule for common terms.
+                let common = (texts.len() / COMMON_TERM_SHARE).max(COMMON_TERM_MIN) as u32;
+                let rare: Vec<QueryTerm> = resolved
+                    .iter()
+                    .copied()
+                    .filter(|t| {
+                        t.id().is_some_and(|id| fixture.index.chars.lists[id as usize].len() as u32 <= common)
+                    })
+                    .collect();
+                let terms = if rare.is_empty() { resolved.clone() } else { rare };
+                let mut all: Vec<f32> = (0..texts.len())
+                    .map(|d| fixture.stats.chars.score(&terms, d))
+                    .filter(|score| *score > 0.0)
+                    .collect();
+                all.sort_by(|a, b| b.total_cmp(a));
+                assert_eq!(found.len(), all.len().min(limit));
+                for (rank, &phrasing) in found.iter().enumerate() {
+                    let score = fixture.stats.chars.score(&terms, phrasing);
+                    assert!((score - all[rank]).abs() < 1e-4, "rank {rank}: {score} vs {}", all[rank]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn seeking_finds_the_first_posting_not_before_the_phrasing() {
+        for length in [0, 1, 2, 5, 17, 64] {
+            let list: Vec<Posting> =
+                (0..length).map(|n| Posting { document: 3 * n + 1, weight: 1.0 }).collect();
+            for from in 0..=list.len() {
+                for phrasing in 0..3 * length + 3 {
+                    let expected = from
+                        + list[from..]
+                            .iter()
+                            .position(|p| p.document >= phrasing)
+                            .unwrap_or(list.len() - from);
+                    assert_eq!(seek(&list, from, phrasing), expected, "{length} {from} {phrasing}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn raw_query_syntax_characters_are_harmless() {
-        let index = index_of(&["发票怎么开"]);
-        let hits = index.search(&Analysis::new("发票: (怎么) \"开\" AND OR", test_segmenter()), 3).unwrap();
-        assert_eq!(hits.len(), 1);
+        let fixture = Fixture::of(&["发票怎么开"]);
+        assert_eq!(fixture.search("发票: (怎么) \"开\" AND OR", 3), [0]);
     }
 
     #[test]
     fn terms_in_most_phrasings_are_left_out_unless_nothing_else_is_left() {
         let mut texts: Vec<String> = (0..300).map(|n| format!("订单{n}号的物流")).collect();
         texts.push("发票抬头写错了怎么办".to_string());
-        let index = index_of(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+        let fixture = Fixture::of(&texts.iter().map(String::as_str).collect::<Vec<_>>());
         // "订单", "物流" and their characters are in every phrasing but one: the rare words decide.
-        let hits = index.search(&Analysis::new("订单的发票抬头", test_segmenter()), 5).unwrap();
+        let hits = fixture.search("订单的发票抬头", 5);
         assert_eq!(hits[0], 300);
-        // Only common terms: they are searched after all.
-        let hits = index.search(&Analysis::new("物流订单", test_segmenter()), 5).unwrap();
+        // Only common terms (and one no phrasing has): they are searched after all.
+        let hits = fixture.search("物流订单吗哦", 5);
         assert!(hits.len() >= 5, "{hits:?}");
         assert!(!hits.contains(&300));
     }
 
     #[test]
     fn an_empty_query_finds_nothing() {
-        let index = index_of(&["发票怎么开"]);
-        assert!(index.search(&Analysis::new("？？", test_segmenter()), 3).unwrap().is_empty());
+        let fixture = Fixture::of(&["发票怎么开"]);
+        assert!(fixture.search("？？", 3).is_empty());
+        assert!(fixture.search("从未见过", 3).is_empty());
     }
 }

@@ -1,13 +1,12 @@
 //! Text handling shared by indexing and querying: normalisation and Chinese segmentation.
 //!
 //! Index and query must see text identically, so every path goes through [`normalize`] and
-//! one [`Segmenter`]; the same segmenter is registered as the tantivy tokenizer.
+//! one [`Segmenter`], shared by the index build and every query.
 
 mod dictionary;
 mod discovery;
 mod normalize;
 mod segmenter;
-mod tantivy_tokenizer;
 
 pub use dictionary::{SynonymGroups, builtin_words};
 pub use discovery::discover_words;
@@ -15,4 +14,3 @@ pub use normalize::{is_cjk, normalize};
 #[cfg(test)]
 pub(crate) use segmenter::test_segmenter;
 pub use segmenter::{BACKGROUND_TOTAL, Segmenter, WordToken};
-pub use tantivy_tokenizer::{KefuTokenizer, TOKENIZER_NAME};
