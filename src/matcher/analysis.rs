@@ -83,7 +83,14 @@ impl Analysis {
     /// True when `word` occurs in the text: as one of its words, or (two characters or
     /// more) anywhere in it — jieba may cut the same word differently in another sentence.
     pub fn mentions(&self, word: &str) -> bool {
-        self.words.iter().any(|w| w == word) || (word.chars().count() >= 2 && self.compact.contains(word))
+        if self.words.iter().any(|w| w == word) {
+            return true;
+        }
+        // Most words asked about are absent: their first two characters, looked up among
+        // the text's bigrams, rule them out before a substring search.
+        let mut chars = word.chars();
+        let (Some(first), Some(second)) = (chars.next(), chars.next()) else { return false };
+        self.bigrams.binary_search(&(first, second)).is_ok() && self.compact.contains(word)
     }
 }
 

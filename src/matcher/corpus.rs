@@ -9,16 +9,16 @@ use super::analysis::Analysis;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
-/// A query term resolved against one scorer: its id there (none: no document has it) and IDF.
+/// A query term some document has, resolved against one scorer: its id there and IDF.
 #[derive(Debug, Clone, Copy)]
 pub struct QueryTerm {
-    id: Option<u32>,
+    id: u32,
     idf: f32,
 }
 
 impl QueryTerm {
-    /// Its id in the scorer, if some document has it.
-    pub fn id(&self) -> Option<u32> {
+    /// Its id in the scorer.
+    pub fn id(&self) -> u32 {
         self.id
     }
 
@@ -124,28 +124,46 @@ impl Bm25 {
         lists.into_iter().map(Vec::into_boxed_slice).collect()
     }
 
-    /// The distinct `terms` of a query resolved against this scorer, for [`Bm25::score`].
+    /// The distinct `terms` of a query that some document has, resolved against this
+    /// scorer and sorted by id, for [`Bm25::score`] (the others score nothing anywhere).
     pub fn query_terms(&self, terms: &[&str]) -> Vec<QueryTerm> {
-        terms
+        let mut resolved: Vec<QueryTerm> = terms
             .iter()
-            .map(|term| QueryTerm { id: self.term_ids.get(*term).copied(), idf: self.idf(term) })
-            .collect()
+            .filter_map(|term| Some(QueryTerm { id: *self.term_ids.get(*term)?, idf: self.idf(term) }))
+            .collect();
+        resolved.sort_unstable_by_key(|term| term.id);
+        resolved
     }
 
-    /// BM25 of `document` for the distinct query terms.
+    /// BM25 of `document` for the query terms of [`Bm25::query_terms`].
     pub fn score(&self, query: &[QueryTerm], document: usize) -> f32 {
         let (Some(frequencies), Some(&length)) =
             (self.term_frequencies.get(document), self.lengths.get(document))
         else {
             return 0.0;
         };
-        query
-            .iter()
-            .filter_map(|term| {
-                let tf = Bm25::frequency(frequencies, term.id?)?;
-                Some(self.term_score(term.idf, tf as f32, length as f32))
-            })
-            .sum()
+        let length = length as f32;
+        if frequencies.len() > 4 * query.len() {
+            // A long document (a whole entry): look each query term up.
+            return query
+                .iter()
+                .filter_map(|term| {
+                    let tf = Bm25::frequency(frequencies, term.id)?;
+                    Some(self.term_score(term.idf, tf as f32, length))
+                })
+                .sum();
+        }
+        // Both sorted by id: one merged walk.
+        let (mut total, mut terms) = (0.0, query.iter().peekable());
+        for &(id, tf) in frequencies.iter() {
+            while terms.next_if(|term| term.id < id).is_some() {}
+            match terms.peek() {
+                Some(term) if term.id == id => total += self.term_score(term.idf, tf as f32, length),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        total
     }
 
     /// BM25 of the query against a document made of the query itself: the most a document
@@ -243,6 +261,29 @@ mod tests {
         assert!(bm25.score(&weighted, 2) < bm25.score(&weighted, 0));
         assert_eq!(bm25.score(&weighted, 1), 0.0);
         assert_eq!(bm25.score(&bm25.query_terms(&["从未出现"]), 0), 0.0, "an unknown term scores nothing");
+    }
+
+    #[test]
+    fn long_and_short_documents_score_the_same_way() {
+        let long: Vec<String> = (0..40).map(|n| format!("词{n}")).collect();
+        let bm25 = Bm25::new(vec![long.iter().map(String::as_str).collect(), vec!["词3", "词7", "别的"]]);
+        // Scored term by term, as the definition goes.
+        let expected = |terms: &[&str], document: usize| -> f32 {
+            let (length, tf) = if document == 0 { (40.0, 1.0) } else { (3.0, 1.0) };
+            let mut terms = terms.to_vec();
+            terms.sort_by_key(|term| bm25.term_ids[*term]);
+            terms.iter().map(|term| bm25.term_score(bm25.idf(term), tf, length)).sum()
+        };
+        for terms in [
+            vec!["词7", "词3"],
+            vec!["词3", "词7", "词11", "词2", "词30", "词39", "词0", "词21", "词5", "词8"],
+        ] {
+            let query = bm25.query_terms(&terms);
+            assert_eq!(bm25.score(&query, 0), expected(&terms, 0), "{terms:?}");
+        }
+        let query = bm25.query_terms(&["词3", "从未出现", "词7"]);
+        assert_eq!(query.len(), 2);
+        assert_eq!(bm25.score(&query, 1), expected(&["词3", "词7"], 1));
     }
 
     #[test]

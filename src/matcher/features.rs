@@ -8,7 +8,7 @@
 
 use super::analysis::Analysis;
 use super::corpus::{CorpusStats, QueryTerm};
-use super::strings::{edit_similarity, longest_common_subsequence, longest_common_substring};
+use super::strings::similarity;
 
 /// Number of pair features.
 pub const FEATURE_COUNT: usize = 29;
@@ -212,7 +212,8 @@ pub fn pair_features(
     let (shared_char_weight, _) = shared_weight(&q.char_set, &qw.chars, &p.char_set);
     let (shared_bigram_weight, shared_bigrams) = shared_weight(&q.bigrams, &qw.bigrams, &p.bigrams);
     let (lq, lp) = (q.chars.len() as f32, p.chars.len() as f32);
-    let common_run = longest_common_substring(&q.chars, &p.chars) as f32;
+    let alike = similarity(&q.chars, &p.chars);
+    let common_run = alike.common_substring as f32;
     let shared_syllable_bigrams =
         q.syllable_bigrams.iter().filter(|b| p.syllable_bigrams.binary_search(b).is_ok()).count();
     let shared_syllables = q.syllables.iter().filter(|s| p.syllables.binary_search(s).is_ok()).count();
@@ -226,10 +227,10 @@ pub fn pair_features(
         ratio(shared_char_weight, pw.chars.iter().sum()),
         ratio(shared_bigram_weight, pw.bigrams.iter().sum()),
         ratio(2.0 * shared_bigrams as f32, (q.bigrams.len() + p.bigrams.len()) as f32),
-        edit_similarity(&q.chars, &p.chars),
+        alike.edit,
         ratio(common_run, lq),
         ratio(common_run, lp),
-        ratio(2.0 * longest_common_subsequence(&q.chars, &p.chars) as f32, lq + lp),
+        ratio(2.0 * alike.common_subsequence as f32, lq + lp),
         ratio(lq.min(lp), lq.max(lp)),
         ratio(
             2.0 * shared_syllable_bigrams as f32,

@@ -16,10 +16,10 @@ mod model;
 mod retrieval;
 mod strings;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use regex::Regex;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 pub use analysis::Analysis;
@@ -241,7 +241,7 @@ impl Matcher {
         }
         let context = QueryContext::new(&query, &self.stats, |w| self.segmenter.background_frequency(w));
         let found = self.index.search(&context.search_terms, &context.char_terms, RETRIEVED_PER_FIELD);
-        let mut entry_scores: HashMap<usize, f32> = HashMap::new();
+        let mut entry_scores: HashMap<usize, f32> = HashMap::default();
         let phrasings = found
             .into_iter()
             .map(|ordinal| {

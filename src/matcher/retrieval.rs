@@ -21,10 +21,12 @@ const COMMON_TERM_MIN: usize = 50;
 /// Seeking one phrasing in a posting list costs about this many postings read in a row.
 const SEEK_COST: usize = 16;
 
-/// The posting lists of one scorer, with each list's largest weight.
+/// The posting lists of one scorer, with each list's largest weight and each phrasing's.
 struct Postings {
     lists: Vec<Box<[Posting]>>,
     max_weights: Vec<f32>,
+    /// The largest weight any term has in each phrasing (short phrasings weigh more).
+    phrasing_max_weights: Vec<f32>,
 }
 
 impl Postings {
@@ -32,7 +34,12 @@ impl Postings {
         let lists = bm25.postings();
         let max_weights =
             lists.iter().map(|list| list.iter().map(|p| p.weight).fold(0.0, f32::max)).collect();
-        Postings { lists, max_weights }
+        let mut phrasing_max_weights = vec![0.0f32; bm25.documents()];
+        for posting in lists.iter().flat_map(|list| list.iter()) {
+            let max = &mut phrasing_max_weights[posting.document as usize];
+            *max = max.max(posting.weight);
+        }
+        Postings { lists, max_weights, phrasing_max_weights }
     }
 }
 
@@ -189,10 +196,10 @@ impl PhrasingIndex {
     ) -> Vec<usize> {
         let mut terms: Vec<SearchTerm<'_>> = terms
             .iter()
-            .filter_map(|term| {
-                let id = term.id()? as usize;
+            .map(|term| {
+                let id = term.id() as usize;
                 let bound = term.idf() * postings.max_weights[id];
-                Some(SearchTerm { idf: term.idf(), list: &postings.lists[id], bound })
+                SearchTerm { idf: term.idf(), list: &postings.lists[id], bound }
             })
             .collect();
         // A term in a large share of the phrasings adds almost nothing to any score, but its
@@ -206,11 +213,18 @@ impl PhrasingIndex {
             return Vec::new();
         }
         terms.sort_by(|a, b| b.bound.total_cmp(&a.bound));
-        // rest[i]: the most terms i.. can add to any phrasing.
+        // rest[i]: the most terms i.. can add to any phrasing; rest_idf[i]: their IDFs' sum,
+        // which times a phrasing's largest weight bounds what they can add to that phrasing.
         let mut rest = vec![0.0; terms.len() + 1];
+        let mut rest_idf = vec![0.0; terms.len() + 1];
         for i in (0..terms.len()).rev() {
             rest[i] = rest[i + 1] + terms[i].bound;
+            rest_idf[i] = rest_idf[i + 1] + terms[i].idf;
         }
+        // With a margin for rounding: a bound must never fall below the true sum.
+        let can_add = |phrasing: u32, from: usize| {
+            rest[from].min(postings.phrasing_max_weights[phrasing as usize] * rest_idf[from]) * 1.0001
+        };
         let Scratch { scores, reached, live, leaders } = scratch;
         if scores.len() < self.phrasings {
             scores.resize(self.phrasings, 0.0);
@@ -231,7 +245,7 @@ impl PhrasingIndex {
         live.clear();
         for &phrasing in reached.iter() {
             let score = &mut scores[phrasing as usize];
-            if *score + rest[next] >= leaders.lowest {
+            if *score + can_add(phrasing, next) >= leaders.lowest {
                 live.push(phrasing);
             } else {
                 *score = 0.0;
@@ -266,7 +280,7 @@ impl PhrasingIndex {
             leaders.update(scores);
             live.retain(|&phrasing| {
                 let score = &mut scores[phrasing as usize];
-                let running = *score + rest[at + 1] >= leaders.lowest;
+                let running = *score + can_add(phrasing, at + 1) >= leaders.lowest;
                 if !running {
                     *score = 0.0;
                 }
@@ -377,9 +391,7 @@ mod tests {
                 let rare: Vec<QueryTerm> = resolved
                     .iter()
                     .copied()
-                    .filter(|t| {
-                        t.id().is_some_and(|id| fixture.index.chars.lists[id as usize].len() as u32 <= common)
-                    })
+                    .filter(|t| fixture.index.chars.lists[t.id() as usize].len() as u32 <= common)
                     .collect();
                 let terms = if rare.is_empty() { resolved.clone() } else { rare };
                 let mut all: Vec<f32> = (0..texts.len())
