@@ -94,14 +94,24 @@ pub struct TextWeights {
     pub centrality: Vec<f32>,
     /// Salience of each content word.
     pub salience: Vec<f32>,
+    /// Sum of `chars`.
+    pub char_total: f32,
+    /// Sum of `bigrams`.
+    pub bigram_total: f32,
 }
 
 impl TextWeights {
     /// Weighs `analysis` against the corpus; `background` gives a word's general frequency.
     pub fn new(analysis: &Analysis, stats: &CorpusStats, background: impl Fn(&str) -> usize) -> TextWeights {
+        let chars: Vec<f32> =
+            analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).collect();
+        let bigrams: Vec<f32> =
+            analysis.bigrams.iter().map(|&(a, b)| stats.chars.idf(&bigram_text(a, b))).collect();
         TextWeights {
-            chars: analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).collect(),
-            bigrams: analysis.bigrams.iter().map(|&(a, b)| stats.chars.idf(&bigram_text(a, b))).collect(),
+            char_total: chars.iter().sum(),
+            bigram_total: bigrams.iter().sum(),
+            chars,
+            bigrams,
             words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
             centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
             salience: analysis.words.iter().map(|w| stats.salience(w, background(w))).collect(),
@@ -214,18 +224,17 @@ pub fn pair_features(
     let (lq, lp) = (q.chars.len() as f32, p.chars.len() as f32);
     let alike = similarity(&q.chars, &p.chars);
     let common_run = alike.common_substring as f32;
-    let shared_syllable_bigrams =
-        q.syllable_bigrams.iter().filter(|b| p.syllable_bigrams.binary_search(b).is_ok()).count();
-    let shared_syllables = q.syllables.iter().filter(|s| p.syllables.binary_search(s).is_ok()).count();
+    let shared_syllable_bigrams = shared_count(&q.syllable_bigrams, &p.syllable_bigrams);
+    let shared_syllables = shared_count(&q.syllables, &p.syllables);
     let unseen = stats.unseen_idf();
     [
         relative(stats.words.score(&context.search_terms, phrasing.ordinal), context.self_scores[0]),
         relative(stats.chars.score(&context.char_terms, phrasing.ordinal), context.self_scores[1]),
         relative(entry_bm25, context.self_scores[2]),
         harmonic,
-        ratio(shared_char_weight, qw.chars.iter().sum()),
-        ratio(shared_char_weight, pw.chars.iter().sum()),
-        ratio(shared_bigram_weight, pw.bigrams.iter().sum()),
+        ratio(shared_char_weight, qw.char_total),
+        ratio(shared_char_weight, pw.char_total),
+        ratio(shared_bigram_weight, pw.bigram_total),
         ratio(2.0 * shared_bigrams as f32, (q.bigrams.len() + p.bigrams.len()) as f32),
         alike.edit,
         ratio(common_run, lq),
@@ -248,28 +257,45 @@ pub fn pair_features(
         phrasing_side.max_salience / 10.0,
         query_side.cover,
         phrasing_side.cover,
-        ratio(shared_bigram_weight, qw.bigrams.iter().sum()),
+        ratio(shared_bigram_weight, qw.bigram_total),
         query_side.max_centrality,
         context.unknown_words,
     ]
 }
 
-/// Total weight and count of the items of sorted `ours` (weighted by `weights`) that
-/// sorted `theirs` also has.
-fn shared_weight<T: Ord>(ours: &[T], weights: &[f32], theirs: &[T]) -> (f32, usize) {
-    let (mut total, mut count) = (0.0, 0);
-    let mut rest = theirs;
-    for (item, weight) in ours.iter().zip(weights) {
-        match rest.binary_search(item) {
-            Ok(position) => {
-                total += weight;
-                count += 1;
-                rest = &rest[position + 1..];
+/// Calls `shared` with the position in `ours` of every item sorted, distinct `ours` and
+/// `theirs` both have: one merged walk (both are a question long).
+fn for_each_shared<T: Ord>(ours: &[T], theirs: &[T], mut shared: impl FnMut(usize)) {
+    let (mut i, mut j) = (0, 0);
+    while let (Some(item), Some(other)) = (ours.get(i), theirs.get(j)) {
+        match item.cmp(other) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared(i);
+                i += 1;
+                j += 1;
             }
-            Err(position) => rest = &rest[position..],
         }
     }
+}
+
+/// Total weight and count of the items of `ours` (weighted by `weights`) that `theirs`
+/// also has (both sorted and distinct).
+fn shared_weight<T: Ord>(ours: &[T], weights: &[f32], theirs: &[T]) -> (f32, usize) {
+    let (mut total, mut count) = (0.0, 0);
+    for_each_shared(ours, theirs, |at| {
+        total += weights[at];
+        count += 1;
+    });
     (total, count)
+}
+
+/// How many items sorted, distinct `ours` and `theirs` share.
+fn shared_count<T: Ord>(ours: &[T], theirs: &[T]) -> usize {
+    let mut count = 0;
+    for_each_shared(ours, theirs, |_| count += 1);
+    count
 }
 
 /// How one side's words fare in the other text.
