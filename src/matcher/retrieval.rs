@@ -18,6 +18,9 @@ const COMMON_TERM_SHARE: usize = 4;
 /// … and in more than this many phrasings (a small knowledge base keeps every term).
 const COMMON_TERM_MIN: usize = 50;
 
+/// Bounds are compared with this much to spare: float sums in another order may round up.
+const ROUNDING_MARGIN: f32 = 1.0001;
+
 /// Seeking one phrasing in a posting list costs about this many postings read in a row.
 const SEEK_COST: usize = 16;
 
@@ -221,9 +224,9 @@ impl PhrasingIndex {
             rest[i] = rest[i + 1] + terms[i].bound;
             rest_idf[i] = rest_idf[i + 1] + terms[i].idf;
         }
-        // With a margin for rounding: a bound must never fall below the true sum.
         let can_add = |phrasing: u32, from: usize| {
-            rest[from].min(postings.phrasing_max_weights[phrasing as usize] * rest_idf[from]) * 1.0001
+            rest[from].min(postings.phrasing_max_weights[phrasing as usize] * rest_idf[from])
+                * ROUNDING_MARGIN
         };
         let Scratch { scores, reached, live, leaders } = scratch;
         if scores.len() < self.phrasings {
@@ -231,7 +234,7 @@ impl PhrasingIndex {
         }
         leaders.reset(limit, self.phrasings);
         let mut next = 0;
-        while next < terms.len() && rest[next] >= leaders.lowest {
+        while next < terms.len() && rest[next] * ROUNDING_MARGIN >= leaders.lowest {
             let term = &terms[next];
             for posting in term.list {
                 if scores[posting.document as usize] == 0.0 {
