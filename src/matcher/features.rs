@@ -8,7 +8,7 @@
 
 use super::analysis::Analysis;
 use super::corpus::{CorpusStats, QueryTerm};
-use super::strings::similarity;
+use super::strings::Pattern;
 
 /// Number of pair features.
 pub const FEATURE_COUNT: usize = 29;
@@ -144,6 +144,8 @@ pub struct QueryContext<'a> {
     pub self_scores: [f32; 3],
     /// Share of the query's word weight the knowledge has never seen.
     pub unknown_words: f32,
+    /// The query's characters, prepared for comparing with every candidate.
+    pub pattern: Pattern,
 }
 
 impl<'a> QueryContext<'a> {
@@ -179,6 +181,7 @@ impl<'a> QueryContext<'a> {
             char_terms: stats.chars.query_terms(&char_terms),
             self_scores,
             unknown_words: ratio(unknown, total),
+            pattern: Pattern::new(&query.chars),
             weights,
         }
     }
@@ -222,7 +225,7 @@ pub fn pair_features(
     let (shared_char_weight, _) = shared_weight(&q.char_set, &qw.chars, &p.char_set);
     let (shared_bigram_weight, shared_bigrams) = shared_weight(&q.bigrams, &qw.bigrams, &p.bigrams);
     let (lq, lp) = (q.chars.len() as f32, p.chars.len() as f32);
-    let alike = similarity(&q.chars, &p.chars);
+    let alike = context.pattern.similarity(&p.chars);
     let common_run = alike.common_substring as f32;
     let shared_syllable_bigrams = shared_count(&q.syllable_bigrams, &p.syllable_bigrams);
     let shared_syllables = shared_count(&q.syllables, &p.syllables);
