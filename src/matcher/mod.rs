@@ -1,10 +1,10 @@
 //! Matching a message against the knowledge: retrieval, rerank, calibrated confidence.
 //!
 //! Every phrasing of every target (a knowledge entry, or a flow trigger) is indexed; BM25
-//! over words and over characters ([`retrieval`]) retrieves candidate phrasings, [`features`] describe each
-//! (query, phrasing) pair, and the [`model`] ranks targets and turns their lead into a
-//! confidence comparable across queries. Scoring is pure; the index lives in RAM and is
-//! built once per brain.
+//! over words and over characters ([`retrieval`]) retrieves candidate phrasings,
+//! [`features`] describe each (query, phrasing) pair, and the [`model`] ranks targets and
+//! turns their lead into a confidence comparable across queries. Scoring is pure; the index
+//! lives in RAM and is built once per brain.
 
 mod analysis;
 mod corpus;
