@@ -75,6 +75,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--knowledge", required=True, type=Path, help="kefu knowledge folder")
     parser.add_argument("--queries", required=True, type=Path, help="UTF-8 file, one query per line")
+    parser.add_argument("--answers", type=Path, help="UTF-8 file, the right entry id of each query, line for line")
     parser.add_argument("--seconds", type=float, default=5.0, help="measure for at least this long")
     parser.add_argument("--min-queries", type=int, default=50, help="answer at least this many")
     args = parser.parse_args()  # exits 2 on a wrong option
@@ -86,6 +87,15 @@ def main():
         queries = [line.strip() for line in args.queries.read_text(encoding="utf-8").splitlines()]
     except (OSError, UnicodeDecodeError) as error:
         fail(f"cannot read {args.queries}: {error}")
+    answers = None
+    if args.answers is not None:
+        try:
+            answers = [line.strip() for line in args.answers.read_text(encoding="utf-8").splitlines()]
+        except (OSError, UnicodeDecodeError) as error:
+            fail(f"cannot read {args.answers}: {error}")
+        if len(answers) != len(queries):
+            fail(f"{args.answers} has {len(answers)} lines, {args.queries} {len(queries)}")
+        answers = [a for q, a in zip(queries, answers) if q]
     queries = [q for q in queries if q]
     if not queries:
         fail(f"{args.queries} has no queries")
@@ -108,12 +118,15 @@ def main():
         match(query)
 
     latencies = []
+    right = 0
     started = time.perf_counter()
     index = 0
     while time.perf_counter() - started < args.seconds or len(latencies) < args.min_queries:
         asked = time.perf_counter()
-        match(queries[index % len(queries)])
+        found = match(queries[index % len(queries)])
         latencies.append(time.perf_counter() - asked)
+        if answers is not None and found == answers[index % len(queries)]:
+            right += 1
         index += 1
     seconds = time.perf_counter() - started
 
@@ -128,6 +141,8 @@ def main():
         "per_second": round(len(latencies) / seconds, 2),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 3),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+        # Over the queries it answered while timed (the first ones, in order).
+        "top1_right": None if answers is None else round(right / len(latencies), 4),
         "python": platform.python_version(),
         "jieba": version("jieba"),
         "rank_bm25": version("rank_bm25"),

@@ -62,7 +62,11 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
     let build_seconds = built.elapsed().as_secs_f64();
     let questions = matcher::questions(&brain.knowledge, 2000);
     let questions_file = files.path().join("questions.txt");
-    std::fs::write(&questions_file, questions.join("\n"))?;
+    let answers_file = files.path().join("answers.txt");
+    let lines =
+        |field: fn(&matcher::Question) -> &str| questions.iter().map(field).collect::<Vec<_>>().join("\n");
+    std::fs::write(&questions_file, lines(|q| &q.text))?;
+    std::fs::write(&answers_file, lines(|q| &q.entry))?;
     eprintln!("matcher: kefu, one core, {} s …", duration.as_secs());
     let kefu_run = matcher::measure(&brain, &questions, duration);
     let phrasings = brain.matcher.phrasing_count();
@@ -71,7 +75,13 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
         None
     } else {
         eprintln!("matcher: python baseline, {} s …", duration.as_secs());
-        Some(matcher::python_baseline(&args.baseline, &knowledge_dir, &questions_file, duration.as_secs()))
+        Some(matcher::python_baseline(
+            &args.baseline,
+            &knowledge_dir,
+            &questions_file,
+            &answers_file,
+            duration.as_secs(),
+        ))
     };
 
     let exe = traffic::current_exe().map_err(anyhow::Error::msg)?;
@@ -194,20 +204,22 @@ fn print_text(report: &Value, args: &LoadtestArgs, out: &mut dyn Write) -> std::
     let k = &m["kefu"];
     writeln!(
         out,
-        "  kefu                    {:>9.0} q/s   p50 {:.3} ms   p99 {:.3} ms   max {:.2} ms",
+        "  kefu                    {:>9.0} q/s   p50 {:.3} ms   p99 {:.3} ms   max {:.2} ms   top-1 right {:.1} %",
         f(&k["per_second"]),
         f(&k["latency"]["p50_ms"]),
         f(&k["latency"]["p99_ms"]),
-        f(&k["latency"]["max_ms"])
+        f(&k["latency"]["max_ms"]),
+        100.0 * f(&k["top1_right"])
     )?;
     let b = &m["baseline"];
     if b["per_second"].is_number() {
         writeln!(
             out,
-            "  python jieba + bm25     {:>9.1} q/s   p50 {:.1} ms   p99 {:.1} ms",
+            "  python jieba + bm25     {:>9.1} q/s   p50 {:.1} ms   p99 {:.1} ms    top-1 right {:.1} %",
             f(&b["per_second"]),
             f(&b["p50_ms"]),
-            f(&b["p99_ms"])
+            f(&b["p99_ms"]),
+            100.0 * f(&b["top1_right"])
         )?;
         writeln!(out, "  kefu / baseline         {:>9.0}×", f(&m["ratio"]))?;
     } else if let Some(error) = b["error"].as_str() {

@@ -25,13 +25,25 @@ pub struct MatcherRun {
     pub per_second: f64,
     /// Per-question latency, reranking included.
     pub latency: Summary,
+    /// Share of the questions (all of them, asked once, untimed) whose best answer is the
+    /// entry the question was made from.
+    pub top1_right: f64,
+}
+
+/// A generated question and the id of the entry it was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Question {
+    /// What the customer types.
+    pub text: String,
+    /// The entry that answers it.
+    pub entry: String,
 }
 
 const PREFIXES: [&str; 4] = ["", "请问", "你好，", "我想问下"];
 const SUFFIXES: [&str; 5] = ["", "？", "呀", "啊，急", "谢谢"];
 
 /// `count` customer-like questions built from the knowledge's phrasings (deterministic).
-pub fn questions(knowledge: &Knowledge, count: usize) -> Vec<String> {
+pub fn questions(knowledge: &Knowledge, count: usize) -> Vec<Question> {
     let entries = &knowledge.entries;
     if entries.is_empty() {
         return Vec::new();
@@ -41,25 +53,26 @@ pub fn questions(knowledge: &Knowledge, count: usize) -> Vec<String> {
             let entry = &entries[(i * 7919) % entries.len()];
             let phrasings: Vec<&str> = entry.phrasings().collect();
             let phrasing = phrasings[i % phrasings.len()];
-            format!(
+            let text = format!(
                 "{}{}{}",
                 PREFIXES[i % PREFIXES.len()],
                 phrasing.trim_end_matches(['？', '?']),
                 SUFFIXES[i % SUFFIXES.len()]
-            )
+            );
+            Question { text, entry: entry.id.0.clone() }
         })
         .collect()
 }
 
 /// Matches `questions` in a loop on this thread for at least `duration`.
-pub fn measure(brain: &Brain, questions: &[String], duration: Duration) -> MatcherRun {
+pub fn measure(brain: &Brain, questions: &[Question], duration: Duration) -> MatcherRun {
     let mut latencies = Latencies::default();
     let started = Instant::now();
     let mut index = 0;
     while started.elapsed() < duration || latencies.len() < questions.len().min(100) {
         let question = &questions[index % questions.len()];
         let asked = Instant::now();
-        std::hint::black_box(brain.matcher.rank(question));
+        std::hint::black_box(brain.matcher.rank(&question.text));
         latencies.push(asked.elapsed());
         index += 1;
     }
@@ -70,15 +83,30 @@ pub fn measure(brain: &Brain, questions: &[String], duration: Duration) -> Match
         seconds,
         per_second: latencies.len() as f64 / seconds,
         latency: latencies.summary(),
+        top1_right: top1_right(brain, questions),
     }
 }
 
+/// Share of `questions` whose best candidate is their entry.
+fn top1_right(brain: &Brain, questions: &[Question]) -> f64 {
+    let right = questions
+        .iter()
+        .filter(|question| {
+            let ranking = brain.matcher.rank(&question.text);
+            ranking.best().is_some_and(|best| brain.target(best).id() == question.entry)
+        })
+        .count();
+    right as f64 / questions.len().max(1) as f64
+}
+
 /// Runs `benches/baseline/baseline.py` (jieba + rank_bm25) on the same knowledge folder and
-/// questions; installs its requirements once if they are missing.
+/// questions (`answers_file`: the right entry id of each, line for line); installs its
+/// requirements once if they are missing.
 pub fn python_baseline(
     script: &Path,
     knowledge_dir: &Path,
     questions_file: &Path,
+    answers_file: &Path,
     seconds: u64,
 ) -> Result<serde_json::Value, String> {
     let run = || {
@@ -88,6 +116,8 @@ pub fn python_baseline(
             .arg(knowledge_dir)
             .arg("--queries")
             .arg(questions_file)
+            .arg("--answers")
+            .arg(answers_file)
             .arg("--seconds")
             .arg(seconds.to_string())
             .output()
@@ -121,7 +151,7 @@ mod tests {
         let knowledge = super::super::generated::generated_knowledge(50);
         let first = questions(&knowledge, 20);
         assert_eq!(first, questions(&knowledge, 20));
-        let distinct: std::collections::HashSet<&String> = first.iter().collect();
+        let distinct: std::collections::HashSet<&Question> = first.iter().collect();
         assert_eq!(distinct.len(), 20, "{first:?}");
     }
 }

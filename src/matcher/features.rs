@@ -7,7 +7,7 @@
 //! only one side has: rare, central to this knowledge, or typical of it.
 
 use super::analysis::Analysis;
-use super::corpus::{CorpusStats, QueryTerm};
+use super::corpus::{CorpusStats, QueryTerms};
 use super::strings::Pattern;
 
 /// Number of pair features.
@@ -135,11 +135,11 @@ pub struct QueryContext<'a> {
     /// Corpus statistics.
     pub stats: &'a CorpusStats,
     /// Distinct search terms, resolved in the word index.
-    pub search_terms: Vec<QueryTerm>,
+    pub search_terms: QueryTerms,
     /// Distinct character terms, resolved in the character index.
-    pub char_terms: Vec<QueryTerm>,
+    pub char_terms: QueryTerms,
     /// Distinct character terms, resolved in the entry index.
-    pub entry_terms: Vec<QueryTerm>,
+    pub entry_terms: QueryTerms,
     /// The query's BM25 against itself in the word, character and entry indexes.
     pub self_scores: [f32; 3],
     /// Share of the query's word weight the knowledge has never seen.

@@ -173,14 +173,14 @@ impl PhrasingIndex {
         }
     }
 
-    /// The `per_field` best phrasings for the distinct word terms and the `per_field` best
+    /// The `limits.0` best phrasings for the distinct word terms and the `limits.1` best
     /// for the distinct character terms (each resolved against the scorer the index was
     /// built from), each list best first, merged without repeats (words first).
-    pub fn search(&self, words: &[QueryTerm], chars: &[QueryTerm], per_field: usize) -> Vec<usize> {
-        let mut found = Vec::with_capacity(2 * per_field);
+    pub fn search(&self, words: &[QueryTerm], chars: &[QueryTerm], limits: (usize, usize)) -> Vec<usize> {
+        let mut found = Vec::with_capacity(limits.0 + limits.1);
         SCRATCH.with_borrow_mut(|scratch| {
-            for (postings, terms) in [(&self.words, words), (&self.chars, chars)] {
-                for phrasing in self.search_field(scratch, postings, terms, per_field) {
+            for (postings, terms, limit) in [(&self.words, words, limits.0), (&self.chars, chars, limits.1)] {
+                for phrasing in self.search_field(scratch, postings, terms, limit) {
                     if !found.contains(&phrasing) {
                         found.push(phrasing);
                     }
@@ -307,7 +307,7 @@ impl PhrasingIndex {
 mod tests {
     use super::*;
     use crate::matcher::analysis::Analysis;
-    use crate::matcher::corpus::CorpusStats;
+    use crate::matcher::corpus::{CorpusStats, QueryTerms};
     use crate::text::test_segmenter;
 
     struct Fixture {
@@ -329,7 +329,7 @@ mod tests {
             let query = Analysis::new(query, test_segmenter());
             let words = self.stats.words.query_terms(&distinct(&query.search_terms));
             let chars = self.stats.chars.query_terms(&distinct(&query.char_terms));
-            self.index.search(&words, &chars, limit)
+            self.index.search(&words, &chars, (limit, limit))
         }
     }
 
@@ -360,10 +360,10 @@ mod tests {
         expected.retain(|(score, _)| *score > 0.0);
         expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let expected: Vec<usize> = expected.into_iter().map(|(_, d)| d).collect();
-        assert_eq!(fixture.index.search(&[], &resolved, 10), expected);
+        assert_eq!(fixture.index.search(&[], &resolved, (10, 10)), expected);
         // The best two only, and nothing left over for the next search.
-        assert_eq!(fixture.index.search(&[], &resolved, 2), expected[..2]);
-        assert_eq!(fixture.index.search(&[], &resolved, 10), expected);
+        assert_eq!(fixture.index.search(&[], &resolved, (2, 2)), expected[..2]);
+        assert_eq!(fixture.index.search(&[], &resolved, (10, 10)), expected);
     }
 
     #[test]
@@ -388,7 +388,7 @@ mod tests {
             for _ in 0..40 {
                 let query = Analysis::new(&text(10), test_segmenter());
                 let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms));
-                let found = fixture.index.search(&[], &resolved, limit);
+                let found = fixture.index.search(&[], &resolved, (limit, limit));
                 // Every phrasing scored in full, with the same rule for common terms.
                 let common = (texts.len() / COMMON_TERM_SHARE).max(COMMON_TERM_MIN) as u32;
                 let rare: Vec<QueryTerm> = resolved
@@ -396,7 +396,7 @@ mod tests {
                     .copied()
                     .filter(|t| fixture.index.chars.lists[t.id() as usize].len() as u32 <= common)
                     .collect();
-                let terms = if rare.is_empty() { resolved.clone() } else { rare };
+                let terms = if rare.is_empty() { resolved.clone() } else { QueryTerms::new(rare) };
                 let mut all: Vec<f32> = (0..texts.len())
                     .map(|d| fixture.stats.chars.score(&terms, d))
                     .filter(|score| *score > 0.0)

@@ -291,6 +291,8 @@ fn kefu_loadtest_drives_a_real_server_and_reports_every_reply() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(report["matcher"]["entries"], 300);
     assert!(report["matcher"]["kefu"]["per_second"].as_f64().unwrap() > 0.0);
+    // The generated questions are the entries' own phrasings, reworded a little.
+    assert!(report["matcher"]["kefu"]["top1_right"].as_f64().unwrap() > 0.9, "{}", report["matcher"]);
     for phase in ["app", "wechat"] {
         let phase = &report[phase];
         assert!(phase["messages"].as_u64().unwrap() > 0, "{phase}");
