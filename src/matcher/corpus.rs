@@ -233,6 +233,8 @@ pub struct CorpusStats {
     content_words: Bm25,
     word_counts: HashMap<String, u32>,
     word_total: u32,
+    /// The most characters a content word has.
+    longest_word: usize,
 }
 
 impl CorpusStats {
@@ -250,7 +252,38 @@ impl CorpusStats {
             *word_counts.entry(word.clone()).or_default() += 1;
         }
         let word_total = word_counts.values().sum();
-        CorpusStats { words, chars, entries: Bm25::new(entry_terms), content_words, word_counts, word_total }
+        let longest_word = word_counts.keys().map(|word| word.chars().count()).max().unwrap_or(0);
+        CorpusStats {
+            words,
+            chars,
+            entries: Bm25::new(entry_terms),
+            content_words,
+            word_counts,
+            word_total,
+            longest_word,
+        }
+    }
+
+    /// The id of a content word some phrasing has.
+    pub fn word_id(&self, word: &str) -> Option<u32> {
+        self.content_words.term_ids.get(word).copied()
+    }
+
+    /// The ids of the content words (of any phrasing) that `text` mentions: those among its
+    /// `words`, and those of two characters or more found anywhere in its `compact` form.
+    pub fn mentioned_words(&self, words: &[String], compact: &str) -> Vec<u32> {
+        let mut ids: Vec<u32> = words.iter().filter_map(|word| self.word_id(word)).collect();
+        let boundaries: Vec<usize> =
+            compact.char_indices().map(|(at, _)| at).chain(std::iter::once(compact.len())).collect();
+        let chars = boundaries.len() - 1;
+        for length in 2..=self.longest_word.min(chars) {
+            for start in 0..=chars - length {
+                ids.extend(self.word_id(&compact[boundaries[start]..boundaries[start + length]]));
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Number of phrasings.
@@ -338,6 +371,26 @@ mod tests {
             for id in 0..7 * count as u32 + 20 {
                 let expected = (id % 7 == 0 && id < 7 * count as u32).then_some((id / 7) as f32 + 0.5);
                 assert_eq!(table.idf(id), expected, "{count} terms, id {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn mentioned_words_are_those_the_text_has_or_contains() {
+        use crate::text::test_segmenter;
+        let texts = ["退款多久到账", "发票怎么开", "七天无理由退货可以吗", "订单一直没发货", "退钱", "a"];
+        let analyses: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, test_segmenter())).collect();
+        let refs: Vec<&Analysis> = analyses.iter().collect();
+        let stats = CorpusStats::new(&refs, &[0, 1, 2, 3, 4, 5], 6);
+        let vocabulary: Vec<&String> = analyses.iter().flat_map(|a| &a.words).collect();
+        for query in ["我的退款多久能到账啊", "款到", "开发票", "七天无理由", "没发货的订单退钱", "", "a b"]
+        {
+            let query = Analysis::new(query, test_segmenter());
+            let mentioned = stats.mentioned_words(&query.words, &query.compact);
+            for word in &vocabulary {
+                let id = stats.word_id(word).unwrap();
+                let expected = query.words.contains(word) || query.contains_word(word);
+                assert_eq!(mentioned.contains(&id), expected, "{:?} mentions {word}", query.compact);
             }
         }
     }

@@ -80,6 +80,9 @@ pub mod index {
 /// How much an operator keyword outweighs other words of its entry.
 const KEYWORD_WEIGHT: f32 = 2.0;
 
+/// The word id of a word no phrasing has.
+pub const NO_WORD: u32 = u32::MAX;
+
 /// Corpus weights of a text's characters, bigrams and words, aligned with its
 /// [`Analysis`] lists: computed once per phrasing at build time and once per query.
 #[derive(Debug, Clone, Default)]
@@ -94,6 +97,8 @@ pub struct TextWeights {
     pub centrality: Vec<f32>,
     /// Salience of each content word.
     pub salience: Vec<f32>,
+    /// Id of each content word among the phrasings' ([`NO_WORD`] when none has it).
+    pub word_ids: Vec<u32>,
     /// Sum of `chars`.
     pub char_total: f32,
     /// Sum of `bigrams`.
@@ -115,6 +120,7 @@ impl TextWeights {
             words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
             centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
             salience: analysis.words.iter().map(|w| stats.salience(w, background(w))).collect(),
+            word_ids: analysis.words.iter().map(|w| stats.word_id(w).unwrap_or(NO_WORD)).collect(),
         }
     }
 }
@@ -146,6 +152,9 @@ pub struct QueryContext<'a> {
     pub unknown_words: f32,
     /// The query's characters, prepared for comparing with every candidate.
     pub pattern: Pattern,
+    /// Ids of the phrasings' content words the query mentions (sorted): whether it
+    /// mentions a candidate's word is then a lookup, not a search of its text.
+    pub mentioned: Vec<u32>,
 }
 
 impl<'a> QueryContext<'a> {
@@ -182,6 +191,7 @@ impl<'a> QueryContext<'a> {
             self_scores,
             unknown_words: ratio(unknown, total),
             pattern: Pattern::new(&query.chars),
+            mentioned: stats.mentioned_words(&query.words, &query.compact),
             weights,
         }
     }
@@ -215,8 +225,13 @@ pub fn pair_features(
     let (q, p, stats) = (context.query, phrasing.analysis, context.stats);
     let (qw, pw) = (&context.weights, phrasing.weights);
     let boost = |word: &str| if phrasing.keywords.iter().any(|k| k == word) { KEYWORD_WEIGHT } else { 1.0 };
-    let query_side = unmatched_side(&q.words, qw, p, &boost);
-    let phrasing_side = unmatched_side(&p.words, pw, q, &boost);
+    // Words compare by id; a word of one text may also occur in the other cut differently.
+    let query_side = unmatched_side(&q.words, qw, &boost, |at| {
+        let id = qw.word_ids[at];
+        (id != NO_WORD && pw.word_ids.contains(&id)) || p.contains_word(&q.words[at])
+    });
+    let phrasing_side =
+        unmatched_side(&p.words, pw, &boost, |at| context.mentioned.binary_search(&pw.word_ids[at]).is_ok());
     let harmonic = if query_side.cover + phrasing_side.cover > 0.0 {
         2.0 * query_side.cover * phrasing_side.cover / (query_side.cover + phrasing_side.cover)
     } else {
@@ -315,11 +330,13 @@ struct Side {
     max_salience: f32,
 }
 
+/// How `words` (weighted by `weights`) fare in another text; `mentioned(i)` tells whether
+/// it mentions the `i`th.
 fn unmatched_side(
     words: &[String],
     weights: &TextWeights,
-    other: &Analysis,
     boost: &impl Fn(&str) -> f32,
+    mentioned: impl Fn(usize) -> bool,
 ) -> Side {
     let mut side =
         Side { cover: 0.0, max_idf: 0.0, unmatched_share: 0.0, max_centrality: 0.0, max_salience: 0.0 };
@@ -328,7 +345,7 @@ fn unmatched_side(
         let idf = weights.words[index];
         let weight = idf * boost(word);
         total_weight += weight;
-        if other.mentions(word) {
+        if mentioned(index) {
             matched_weight += weight;
         } else {
             unmatched += 1;
