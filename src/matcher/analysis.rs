@@ -48,8 +48,13 @@ impl Analysis {
                 words.push(token.text);
             }
         }
-        let mut char_terms: Vec<String> = chars.iter().map(char::to_string).collect();
-        char_terms.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+        let mut char_terms: Vec<String> = Vec::with_capacity(2 * chars.len());
+        char_terms.extend(chars.iter().map(char::to_string));
+        char_terms.extend(chars.windows(2).map(|w| {
+            let mut bigram = String::with_capacity(w[0].len_utf8() + w[1].len_utf8());
+            bigram.extend(w);
+            bigram
+        }));
         let mut char_set = chars.clone();
         char_set.sort_unstable();
         char_set.dedup();

@@ -70,6 +70,8 @@ pub struct Matcher {
     index: PhrasingIndex,
     phrasings: Vec<IndexedPhrasing>,
     targets: Vec<MatchTarget>,
+    /// The targets with operator regexes (few: checking every target per message adds up).
+    patterned: Vec<usize>,
     stats: CorpusStats,
     model: ScoringModel,
 }
@@ -223,7 +225,8 @@ impl Matcher {
             phrasing.analysis.char_terms = Vec::new();
             phrasing.analysis.normalized = String::new();
         }
-        Matcher { segmenter, index, phrasings, targets, stats, model }
+        let patterned = (0..targets.len()).filter(|&t| !targets[t].patterns.is_empty()).collect();
+        Matcher { segmenter, index, phrasings, targets, patterned, stats, model }
     }
 
     /// Ranks the targets for `message`.
@@ -276,8 +279,8 @@ impl Matcher {
 
     /// Targets whose operator regex matches are certain: confidence 1, ahead of the rest.
     fn apply_patterns(&self, message: &str, candidates: &mut Vec<Candidate>) {
-        for (target, definition) in self.targets.iter().enumerate() {
-            if !definition.patterns.iter().any(|pattern| pattern.is_match(message)) {
+        for &target in &self.patterned {
+            if !self.targets[target].patterns.iter().any(|pattern| pattern.is_match(message)) {
                 continue;
             }
             match candidates.iter_mut().find(|c| c.target == target) {
