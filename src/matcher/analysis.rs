@@ -41,9 +41,10 @@ impl Analysis {
     pub fn new(text: &str, segmenter: &Segmenter) -> Analysis {
         let normalized = normalize(text);
         let chars: Vec<char> = normalized.chars().filter(|c| *c != ' ').collect();
-        let search_terms = segmenter.words(&normalized).into_iter().map(|t| t.text).collect();
+        let (search_tokens, cut) = segmenter.words_and_cut(&normalized);
+        let search_terms = search_tokens.into_iter().map(|t| t.text).collect();
         let mut words: Vec<String> = Vec::new();
-        for token in segmenter.cut(&normalized) {
+        for token in cut {
             if !is_stop_word(&token.text) && !words.contains(&token.text) {
                 words.push(token.text);
             }

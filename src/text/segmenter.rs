@@ -71,6 +71,24 @@ impl Segmenter {
         self.tokens(self.jieba.cut(normalized, true))
     }
 
+    /// [`Segmenter::words`] and [`Segmenter::cut`] from one pass of jieba: search mode
+    /// emits each word of the plain cut right after its sub-words, and the plain cut's
+    /// words tile the text, so, walking back from the end, a token is a plain word exactly
+    /// when it ends where the plain word after it starts.
+    pub fn words_and_cut(&self, normalized: &str) -> (Vec<WordToken>, Vec<WordToken>) {
+        let search = self.jieba.cut_for_search(normalized, true);
+        let mut plain = Vec::new();
+        let mut next_start = usize::MAX;
+        for token in search.iter().rev() {
+            if token.byte_end <= next_start {
+                plain.push(token.clone());
+                next_start = token.byte_start;
+            }
+        }
+        plain.reverse();
+        (self.tokens(search), self.tokens(plain))
+    }
+
     fn tokens(&self, tokens: Vec<jieba_rs::Token<'_>>) -> Vec<WordToken> {
         tokens
             .into_iter()
@@ -160,6 +178,14 @@ mod tests {
                 prop_assert!(normalized.is_char_boundary(token.byte_start));
                 prop_assert!(normalized.is_char_boundary(token.byte_end));
             }
+        }
+
+        #[test]
+        fn one_pass_gives_both_segmentations(text in "[\u{4E00}-\u{9FA5}a-z0-9 .-]{0,30}|\\PC{0,40}") {
+            let normalized = normalize(&text);
+            let (words, cut) = segmenter().words_and_cut(&normalized);
+            prop_assert_eq!(words, segmenter().words(&normalized));
+            prop_assert_eq!(cut, segmenter().cut(&normalized));
         }
 
         #[test]
