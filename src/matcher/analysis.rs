@@ -19,8 +19,6 @@ pub struct Analysis {
     pub search_terms: Vec<String>,
     /// Distinct content words (plain cut, function words left out): what the text says.
     pub words: Vec<String>,
-    /// Characters and character bigrams, with repeats: the character index terms.
-    pub char_terms: Vec<String>,
     /// Distinct characters, sorted.
     pub char_set: Vec<char>,
     /// Distinct character bigrams, sorted.
@@ -49,13 +47,6 @@ impl Analysis {
                 words.push(token.text);
             }
         }
-        let mut char_terms: Vec<String> = Vec::with_capacity(2 * chars.len());
-        char_terms.extend(chars.iter().map(char::to_string));
-        char_terms.extend(chars.windows(2).map(|w| {
-            let mut bigram = String::with_capacity(w[0].len_utf8() + w[1].len_utf8());
-            bigram.extend(w);
-            bigram
-        }));
         let mut char_set = chars.clone();
         char_set.sort_unstable();
         char_set.dedup();
@@ -78,12 +69,24 @@ impl Analysis {
             chars,
             search_terms,
             words,
-            char_terms,
             char_set,
             bigrams,
             syllables,
             syllable_bigrams,
         }
+    }
+
+    /// Its characters and character bigrams, with repeats: the character index terms.
+    /// Made when needed: kept for every phrasing, they were most of a large build's memory.
+    pub fn char_terms(&self) -> Vec<String> {
+        let mut terms: Vec<String> = Vec::with_capacity(2 * self.chars.len());
+        terms.extend(self.chars.iter().map(char::to_string));
+        terms.extend(self.chars.windows(2).map(|pair| {
+            let mut bigram = String::with_capacity(pair[0].len_utf8() + pair[1].len_utf8());
+            bigram.extend(pair);
+            bigram
+        }));
+        terms
     }
 
     /// True when `word`, of two characters or more, occurs anywhere in the text, however

@@ -112,16 +112,21 @@ pub struct Bm25 {
 
 impl Bm25 {
     /// Builds the scorer; document `i` is `documents[i]` (terms with repeats).
-    pub fn new<'a>(documents: impl IntoIterator<Item = Vec<&'a str>>) -> Bm25 {
+    pub fn new<S: AsRef<str>>(documents: impl IntoIterator<Item = Vec<S>>) -> Bm25 {
         let mut bm25 = Bm25::default();
         for terms in documents {
             let mut ids: Vec<u32> = Vec::with_capacity(terms.len());
             for term in &terms {
-                let next = bm25.term_ids.len() as u32;
-                let id = *bm25.term_ids.entry((*term).to_string()).or_insert(next);
-                if id == next {
-                    bm25.document_frequency.push(0);
-                }
+                let term = term.as_ref();
+                let id = match bm25.term_ids.get(term) {
+                    Some(&id) => id,
+                    None => {
+                        let id = bm25.term_ids.len() as u32;
+                        bm25.term_ids.insert(term.to_string(), id);
+                        bm25.document_frequency.push(0);
+                        id
+                    }
+                };
                 ids.push(id);
             }
             ids.sort_unstable();
@@ -241,11 +246,15 @@ impl CorpusStats {
     /// Counts the phrasings (`analyses`, with `targets[i]` the entry of phrasing `i`).
     pub fn new(analyses: &[&Analysis], targets: &[usize], target_count: usize) -> CorpusStats {
         let words = Bm25::new(analyses.iter().map(|a| a.search_terms.iter().map(String::as_str).collect()));
-        let chars = Bm25::new(analyses.iter().map(|a| a.char_terms.iter().map(String::as_str).collect()));
-        let mut entry_terms: Vec<Vec<&str>> = vec![Vec::new(); target_count];
+        let chars = Bm25::new(analyses.iter().map(|a| a.char_terms()));
+        let mut members: Vec<Vec<&Analysis>> = vec![Vec::new(); target_count];
         for (analysis, &target) in analyses.iter().zip(targets) {
-            entry_terms[target].extend(analysis.char_terms.iter().map(String::as_str));
+            members[target].push(analysis);
         }
+        // One entry's terms at a time: all of them at once would be a large build's peak.
+        let entries = Bm25::new(
+            members.iter().map(|phrasings| phrasings.iter().flat_map(|a| a.char_terms()).collect()),
+        );
         let content_words = Bm25::new(analyses.iter().map(|a| a.words.iter().map(String::as_str).collect()));
         let mut word_counts: HashMap<String, u32> = HashMap::default();
         for word in analyses.iter().flat_map(|a| &a.words) {
@@ -253,15 +262,7 @@ impl CorpusStats {
         }
         let word_total = word_counts.values().sum();
         let longest_word = word_counts.keys().map(|word| word.chars().count()).max().unwrap_or(0);
-        CorpusStats {
-            words,
-            chars,
-            entries: Bm25::new(entry_terms),
-            content_words,
-            word_counts,
-            word_total,
-            longest_word,
-        }
+        CorpusStats { words, chars, entries, content_words, word_counts, word_total, longest_word }
     }
 
     /// The id of a content word some phrasing has.

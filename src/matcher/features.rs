@@ -165,7 +165,8 @@ impl<'a> QueryContext<'a> {
         background: impl Fn(&str) -> usize,
     ) -> QueryContext<'a> {
         let all_search: Vec<&str> = query.search_terms.iter().map(String::as_str).collect();
-        let all_chars: Vec<&str> = query.char_terms.iter().map(String::as_str).collect();
+        let char_terms = query.char_terms();
+        let all_chars: Vec<&str> = char_terms.iter().map(String::as_str).collect();
         let self_scores = [
             stats.words.self_score(&all_search),
             stats.chars.self_score(&all_chars),

@@ -222,7 +222,6 @@ impl Matcher {
             // statistics; queries bring their own. Dropping them halves a large knowledge
             // base's memory.
             phrasing.analysis.search_terms = Vec::new();
-            phrasing.analysis.char_terms = Vec::new();
             phrasing.analysis.normalized = String::new();
         }
         let patterned = (0..targets.len()).filter(|&t| !targets[t].patterns.is_empty()).collect();

@@ -328,7 +328,7 @@ mod tests {
         fn search(&self, query: &str, limit: usize) -> Vec<usize> {
             let query = Analysis::new(query, test_segmenter());
             let words = self.stats.words.query_terms(&distinct(&query.search_terms));
-            let chars = self.stats.chars.query_terms(&distinct(&query.char_terms));
+            let chars = self.stats.chars.query_terms(&distinct(&query.char_terms()));
             self.index.search(&words, &chars, (limit, limit))
         }
     }
@@ -354,7 +354,7 @@ mod tests {
         let texts = ["退款多久到账", "退款到账", "退款退款退款多久", "发票开具", "多久能到"];
         let fixture = Fixture::of(&texts);
         let query = Analysis::new("退款多久", test_segmenter());
-        let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms));
+        let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms()));
         let mut expected: Vec<(f32, usize)> =
             (0..texts.len()).map(|d| (fixture.stats.chars.score(&resolved, d), d)).collect();
         expected.retain(|(score, _)| *score > 0.0);
@@ -387,7 +387,7 @@ mod tests {
         for limit in [1, 5, 30] {
             for _ in 0..40 {
                 let query = Analysis::new(&text(10), test_segmenter());
-                let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms));
+                let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms()));
                 let found = fixture.index.search(&[], &resolved, (limit, limit));
                 // Every phrasing scored in full, with the same rule for common terms.
                 let common = (texts.len() / COMMON_TERM_SHARE).max(COMMON_TERM_MIN) as u32;

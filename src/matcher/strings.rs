@@ -50,6 +50,8 @@ impl Pattern {
     }
 
     /// Compares the prepared text with `other`.
+    // Kept out of line: inlined into the feature code, it made the whole slower.
+    #[inline(never)]
     pub fn similarity(&self, other: &[char]) -> Similarity {
         let n = self.chars.len();
         if n > 64 {
