@@ -90,7 +90,7 @@ impl Analysis {
     }
 
     /// True when `word`, of two characters or more, occurs anywhere in the text, however
-    /// jieba cut it (a text mentions a word it has as a word, or contains so).
+    /// jieba cut the text.
     pub fn contains_word(&self, word: &str) -> bool {
         // Most words asked about are absent: their first two characters, looked up among
         // the text's bigrams, rule them out before a substring search.

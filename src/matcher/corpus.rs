@@ -202,7 +202,7 @@ impl Bm25 {
             return 0.0;
         };
         let length = length as f32;
-        // In id order, as the query terms are: the float sum never depends on the path.
+        // Summed in the document's id order: the same float sum for every caller.
         let mut total = 0.0;
         for &(id, tf) in frequencies.iter() {
             if let Some(idf) = query.idf(id) {
