@@ -218,9 +218,9 @@ impl Matcher {
         for phrasing in &mut phrasings {
             phrasing.weights =
                 TextWeights::new(&phrasing.analysis, &stats, |w| segmenter.background_frequency(w));
-            // The index terms and the spaced text served building the index and the
-            // statistics; queries bring their own. Dropping them halves a large knowledge
-            // base's memory.
+            // The word index terms and the spaced text served building the index and the
+            // statistics; queries bring their own, so a large knowledge base need not keep
+            // them.
             phrasing.analysis.search_terms = Vec::new();
             phrasing.analysis.normalized = String::new();
         }
