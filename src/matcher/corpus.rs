@@ -14,6 +14,8 @@ const B: f32 = 0.75;
 pub struct QueryTerm {
     id: u32,
     idf: f32,
+    /// The term is one character (for characters and bigrams: a character).
+    single: bool,
 }
 
 impl QueryTerm {
@@ -26,6 +28,11 @@ impl QueryTerm {
     pub fn idf(&self) -> f32 {
         self.idf
     }
+
+    /// True when the term is one character.
+    pub fn single(&self) -> bool {
+        self.single
+    }
 }
 
 /// A query's distinct terms resolved against one scorer, sorted by id, with a small
@@ -34,8 +41,9 @@ impl QueryTerm {
 #[derive(Debug, Clone)]
 pub struct QueryTerms {
     terms: Vec<QueryTerm>,
-    /// (id, IDF) slots, [`EMPTY_SLOT`] where free; a power of two at least twice the terms.
-    table: Box<[(u32, f32)]>,
+    /// The terms by slot, ids [`EMPTY_SLOT`] where free; a power of two at least twice the
+    /// terms.
+    table: Box<[QueryTerm]>,
 }
 
 /// The id of a free slot in [`QueryTerms`]' table (term ids count from zero).
@@ -45,14 +53,15 @@ impl QueryTerms {
     /// The table of `terms` (distinct ids).
     pub fn new(mut terms: Vec<QueryTerm>) -> QueryTerms {
         terms.sort_unstable_by_key(|term| term.id);
-        let mut table = vec![(EMPTY_SLOT, 0.0); (2 * terms.len()).next_power_of_two().max(8)];
+        let empty = QueryTerm { id: EMPTY_SLOT, idf: 0.0, single: false };
+        let mut table = vec![empty; (2 * terms.len()).next_power_of_two().max(8)];
         let mask = table.len() - 1;
         for term in &terms {
             let mut slot = QueryTerms::home(term.id) & mask;
-            while table[slot].0 != EMPTY_SLOT {
+            while table[slot].id != EMPTY_SLOT {
                 slot = (slot + 1) & mask;
             }
-            table[slot] = (term.id, term.idf);
+            table[slot] = *term;
         }
         QueryTerms { terms, table: table.into_boxed_slice() }
     }
@@ -62,16 +71,16 @@ impl QueryTerms {
         (id.wrapping_mul(0x9E37_79B9) >> 16) as usize
     }
 
-    /// The IDF of term `id`, if the query has it.
-    fn idf(&self, id: u32) -> Option<f32> {
+    /// Term `id`, if the query has it.
+    fn get(&self, id: u32) -> Option<&QueryTerm> {
         let mask = self.table.len() - 1;
         let mut slot = QueryTerms::home(id) & mask;
         loop {
-            let (held, idf) = self.table[slot];
-            if held == id {
-                return Some(idf);
+            let term = &self.table[slot];
+            if term.id == id {
+                return Some(term);
             }
-            if held == EMPTY_SLOT {
+            if term.id == EMPTY_SLOT {
                 return None;
             }
             slot = (slot + 1) & mask;
@@ -103,10 +112,10 @@ pub struct Bm25 {
     term_ids: HashMap<String, u32>,
     /// Documents containing each term, by id.
     document_frequency: Vec<u32>,
-    /// Per document, its terms' ids and frequencies, sorted by id: a few bytes per term
-    /// where a map per document cost a kilobyte (tens of thousands of phrasings).
-    term_frequencies: Vec<Box<[(u32, u32)]>>,
-    lengths: Vec<u32>,
+    /// Per document, its terms' ids and BM25 weights before IDF, sorted by id: a few bytes
+    /// per term where a map per document cost a kilobyte (tens of thousands of phrasings).
+    term_weights: Vec<Box<[(u32, f32)]>>,
+    documents: usize,
     average_length: f32,
 }
 
@@ -114,6 +123,7 @@ impl Bm25 {
     /// Builds the scorer; document `i` is `documents[i]` (terms with repeats).
     pub fn new<S: AsRef<str>>(documents: impl IntoIterator<Item = Vec<S>>) -> Bm25 {
         let mut bm25 = Bm25::default();
+        let (mut lengths, mut document_counts) = (Vec::new(), Vec::new());
         for terms in documents {
             let mut ids: Vec<u32> = Vec::with_capacity(terms.len());
             for term in &terms {
@@ -130,23 +140,35 @@ impl Bm25 {
                 ids.push(id);
             }
             ids.sort_unstable();
-            let counts: Box<[(u32, u32)]> =
+            let counts: Vec<(u32, u32)> =
                 ids.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
-            for &(id, _) in counts.iter() {
+            for &(id, _) in &counts {
                 bm25.document_frequency[id as usize] += 1;
             }
-            bm25.lengths.push(terms.len() as u32);
-            bm25.term_frequencies.push(counts);
+            lengths.push(terms.len() as u32);
+            document_counts.push(counts);
         }
         bm25.term_ids.shrink_to_fit();
-        let total: u32 = bm25.lengths.iter().sum();
-        bm25.average_length = total as f32 / bm25.lengths.len().max(1) as f32;
+        let total: u32 = lengths.iter().sum();
+        bm25.average_length = total as f32 / lengths.len().max(1) as f32;
+        // Weights need the average length, known once every document is counted.
+        bm25.term_weights = document_counts
+            .into_iter()
+            .zip(&lengths)
+            .map(|(counts, &length)| {
+                counts
+                    .into_iter()
+                    .map(|(id, tf)| (id, bm25.term_score(1.0, tf as f32, length as f32)))
+                    .collect()
+            })
+            .collect();
+        bm25.documents = lengths.len();
         bm25
     }
 
     /// Number of documents.
     pub fn documents(&self) -> usize {
-        self.lengths.len()
+        self.documents
     }
 
     /// Inverse document frequency; an unseen term gets the largest.
@@ -174,9 +196,8 @@ impl Bm25 {
     pub fn postings(&self) -> Vec<Box<[Posting]>> {
         let mut lists: Vec<Vec<Posting>> =
             self.document_frequency.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
-        for (document, (counts, &length)) in self.term_frequencies.iter().zip(&self.lengths).enumerate() {
-            for &(id, tf) in counts.iter() {
-                let weight = self.term_score(1.0, tf as f32, length as f32);
+        for (document, weights) in self.term_weights.iter().enumerate() {
+            for &(id, weight) in weights.iter() {
                 lists[id as usize].push(Posting { document: document as u32, weight });
             }
         }
@@ -189,27 +210,40 @@ impl Bm25 {
         QueryTerms::new(
             terms
                 .iter()
-                .filter_map(|term| Some(QueryTerm { id: *self.term_ids.get(*term)?, idf: self.idf(term) }))
+                .filter_map(|term| {
+                    let id = *self.term_ids.get(*term)?;
+                    Some(QueryTerm { id, idf: self.idf(term), single: term.chars().nth(1).is_none() })
+                })
                 .collect(),
         )
     }
 
     /// BM25 of `document` for the query terms of [`Bm25::query_terms`].
     pub fn score(&self, query: &QueryTerms, document: usize) -> f32 {
-        let (Some(frequencies), Some(&length)) =
-            (self.term_frequencies.get(document), self.lengths.get(document))
-        else {
-            return 0.0;
-        };
-        let length = length as f32;
-        // Summed in the document's id order: the same float sum for every caller.
         let mut total = 0.0;
-        for &(id, tf) in frequencies.iter() {
-            if let Some(idf) = query.idf(id) {
-                total += self.term_score(idf, tf as f32, length);
+        self.for_each_match(query, document, |_, score| total += score);
+        total
+    }
+
+    /// Calls `matched` with each query term `document` has and the term's BM25 there, in
+    /// the document's term order (so float sums come out the same for every caller).
+    pub fn for_each_match(
+        &self,
+        query: &QueryTerms,
+        document: usize,
+        mut matched: impl FnMut(&QueryTerm, f32),
+    ) {
+        for &(id, weight) in self.term_weights.get(document).map_or(&[][..], |weights| weights) {
+            if let Some(term) = query.get(id) {
+                matched(term, term.idf * weight);
             }
         }
-        total
+    }
+
+    /// The first term id of `document` (zero when it has none): reading it brings the
+    /// document's terms into the cache (see [`super::Matcher`]'s prefetching).
+    pub fn first_term(&self, document: usize) -> u32 {
+        self.term_weights.get(document).and_then(|weights| weights.first()).map_or(0, |&(id, _)| id)
     }
 
     /// BM25 of the query against a document made of the query itself: the most a document
@@ -342,12 +376,12 @@ mod tests {
     fn long_and_short_documents_score_the_same_way() {
         let long: Vec<String> = (0..40).map(|n| format!("词{n}")).collect();
         let bm25 = Bm25::new(vec![long.iter().map(String::as_str).collect(), vec!["词3", "词7", "别的"]]);
-        // Scored term by term, as the definition goes.
+        // Scored term by term, as the definition goes: IDF times the weight before IDF.
         let expected = |terms: &[&str], document: usize| -> f32 {
             let (length, tf) = if document == 0 { (40.0, 1.0) } else { (3.0, 1.0) };
             let mut terms = terms.to_vec();
             terms.sort_by_key(|term| bm25.term_ids[*term]);
-            terms.iter().map(|term| bm25.term_score(bm25.idf(term), tf, length)).sum()
+            terms.iter().map(|term| bm25.idf(term) * bm25.term_score(1.0, tf, length)).sum()
         };
         for terms in [
             vec!["词7", "词3"],
@@ -365,13 +399,16 @@ mod tests {
     fn the_query_table_finds_exactly_the_query_terms() {
         for count in [0, 1, 3, 8, 50, 300] {
             // Ids a multiple of 7 apart collide in a small table more than dense ones.
-            let terms: Vec<QueryTerm> =
-                (0..count).map(|n| QueryTerm { id: 7 * n as u32, idf: n as f32 + 0.5 }).rev().collect();
+            let terms: Vec<QueryTerm> = (0..count)
+                .map(|n| QueryTerm { id: 7 * n as u32, idf: n as f32 + 0.5, single: n % 2 == 0 })
+                .rev()
+                .collect();
             let table = QueryTerms::new(terms);
             assert!(table.windows(2).all(|w| w[0].id < w[1].id), "sorted by id");
             for id in 0..7 * count as u32 + 20 {
                 let expected = (id % 7 == 0 && id < 7 * count as u32).then_some((id / 7) as f32 + 0.5);
-                assert_eq!(table.idf(id), expected, "{count} terms, id {id}");
+                assert_eq!(table.get(id).map(|term| term.idf), expected, "{count} terms, id {id}");
+                assert!(table.get(id).is_none_or(|term| term.single == (id % 14 == 0)));
             }
         }
     }

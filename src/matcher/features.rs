@@ -87,10 +87,6 @@ pub const NO_WORD: u32 = u32::MAX;
 /// [`Analysis`] lists: computed once per phrasing at build time and once per query.
 #[derive(Debug, Clone, Default)]
 pub struct TextWeights {
-    /// IDF of each distinct character.
-    pub chars: Vec<f32>,
-    /// IDF of each distinct bigram.
-    pub bigrams: Vec<f32>,
     /// IDF of each content word.
     pub words: Vec<f32>,
     /// Knowledge frequency of each content word.
@@ -99,24 +95,18 @@ pub struct TextWeights {
     pub salience: Vec<f32>,
     /// Id of each content word among the phrasings' ([`NO_WORD`] when none has it).
     pub word_ids: Vec<u32>,
-    /// Sum of `chars`.
+    /// Sum of the IDFs of the distinct characters.
     pub char_total: f32,
-    /// Sum of `bigrams`.
+    /// Sum of the IDFs of the distinct bigrams.
     pub bigram_total: f32,
 }
 
 impl TextWeights {
     /// Weighs `analysis` against the corpus; `background` gives a word's general frequency.
     pub fn new(analysis: &Analysis, stats: &CorpusStats, background: impl Fn(&str) -> usize) -> TextWeights {
-        let chars: Vec<f32> =
-            analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).collect();
-        let bigrams: Vec<f32> =
-            analysis.bigrams.iter().map(|&(a, b)| stats.chars.idf(&bigram_text(a, b))).collect();
         TextWeights {
-            char_total: chars.iter().sum(),
-            bigram_total: bigrams.iter().sum(),
-            chars,
-            bigrams,
+            char_total: analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).sum(),
+            bigram_total: analysis.bigrams.iter().map(|&(a, b)| stats.chars.idf(&bigram_text(a, b))).sum(),
             words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
             centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
             salience: analysis.words.iter().map(|w| stats.salience(w, background(w))).collect(),
@@ -238,8 +228,19 @@ pub fn pair_features(
     } else {
         0.0
     };
-    let (shared_char_weight, _) = shared_weight(&q.char_set, &qw.chars, &p.char_set);
-    let (shared_bigram_weight, shared_bigrams) = shared_weight(&q.bigrams, &qw.bigrams, &p.bigrams);
+    // One pass over the phrasing's characters and bigrams gives their BM25 and what the
+    // query shares of each.
+    let (mut chars_bm25, mut shared_char_weight, mut shared_bigram_weight, mut shared_bigrams) =
+        (0.0, 0.0, 0.0, 0);
+    stats.chars.for_each_match(&context.char_terms, phrasing.ordinal, |term, score| {
+        chars_bm25 += score;
+        if term.single() {
+            shared_char_weight += term.idf();
+        } else {
+            shared_bigram_weight += term.idf();
+            shared_bigrams += 1;
+        }
+    });
     let (lq, lp) = (q.chars.len() as f32, p.chars.len() as f32);
     let alike = context.pattern.similarity(&p.chars);
     let common_run = alike.common_substring as f32;
@@ -248,7 +249,7 @@ pub fn pair_features(
     let unseen = stats.unseen_idf();
     [
         relative(stats.words.score(&context.search_terms, phrasing.ordinal), context.self_scores[0]),
-        relative(stats.chars.score(&context.char_terms, phrasing.ordinal), context.self_scores[1]),
+        relative(chars_bm25, context.self_scores[1]),
         relative(entry_bm25, context.self_scores[2]),
         harmonic,
         ratio(shared_char_weight, qw.char_total),
@@ -297,17 +298,6 @@ fn for_each_shared<T: Ord>(ours: &[T], theirs: &[T], mut shared: impl FnMut(usiz
             }
         }
     }
-}
-
-/// Total weight and count of the items of `ours` (weighted by `weights`) that `theirs`
-/// also has (both sorted and distinct).
-fn shared_weight<T: Ord>(ours: &[T], weights: &[f32], theirs: &[T]) -> (f32, usize) {
-    let (mut total, mut count) = (0.0, 0);
-    for_each_shared(ours, theirs, |at| {
-        total += weights[at];
-        count += 1;
-    });
-    (total, count)
 }
 
 /// How many items sorted, distinct `ours` and `theirs` share.

@@ -252,6 +252,7 @@ impl Matcher {
             &context.char_terms,
             (RETRIEVED_BY_WORDS, RETRIEVED_BY_CHARS),
         );
+        self.prefetch(&found);
         let mut entry_scores: HashMap<usize, f32> = HashMap::default();
         let phrasings = found
             .into_iter()
@@ -274,6 +275,34 @@ impl Matcher {
             })
             .collect();
         ScoredPhrasings { query, phrasings }
+    }
+
+    /// Reads the first bytes of every part of the candidates' data before their features
+    /// are computed. Candidates lie anywhere in a large knowledge base, so the reads miss
+    /// the cache; issued together they overlap, where the features would wait for each in
+    /// turn (at 10 000 entries, waiting was most of the features' time).
+    fn prefetch(&self, found: &[usize]) {
+        let mut sum = 0u32;
+        for &ordinal in found {
+            let phrasing = &self.phrasings[ordinal];
+            let (analysis, weights) = (&phrasing.analysis, &phrasing.weights);
+            let firsts = [
+                analysis.chars.first().map_or(0, |&c| c as u32),
+                analysis.compact.bytes().next().map_or(0, u32::from),
+                analysis.bigrams.first().map_or(0, |&(c, _)| c as u32),
+                analysis.syllables.first().map_or(0, |&s| s as u32),
+                analysis.syllable_bigrams.first().map_or(0, |&(s, _)| s as u32),
+                weights.words.first().map_or(0, |w| w.to_bits()),
+                weights.centrality.first().map_or(0, |w| w.to_bits()),
+                weights.salience.first().map_or(0, |w| w.to_bits()),
+                weights.word_ids.first().copied().unwrap_or(0),
+                self.stats.words.first_term(ordinal),
+                self.stats.chars.first_term(ordinal),
+                self.stats.entries.first_term(phrasing.target),
+            ];
+            sum = firsts.iter().fold(sum, |sum, &first| sum.wrapping_add(first));
+        }
+        std::hint::black_box(sum);
     }
 
     /// Targets whose operator regex matches are certain: confidence 1, ahead of the rest.
