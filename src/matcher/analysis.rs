@@ -76,16 +76,19 @@ impl Analysis {
         }
     }
 
-    /// Its characters and character bigrams, with repeats: the character index terms.
-    /// Made when needed: kept for every phrasing, they were most of a large build's memory.
-    pub fn char_terms(&self) -> Vec<String> {
-        let mut terms: Vec<String> = Vec::with_capacity(2 * self.chars.len());
-        terms.extend(self.chars.iter().map(char::to_string));
-        terms.extend(self.chars.windows(2).map(|pair| {
-            let mut bigram = String::with_capacity(pair[0].len_utf8() + pair[1].len_utf8());
-            bigram.extend(pair);
-            bigram
-        }));
+    /// Its characters and character bigrams, with repeats: the character index terms, as
+    /// slices of `compact` (a query's terms allocate nothing; kept for every phrasing, they
+    /// were most of a large build's memory, so they are made when needed).
+    pub fn char_terms(&self) -> Vec<&str> {
+        let bounds: Vec<usize> = self
+            .compact
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(self.compact.len()))
+            .collect();
+        let mut terms: Vec<&str> = Vec::with_capacity(2 * self.chars.len());
+        terms.extend(bounds.windows(2).map(|pair| &self.compact[pair[0]..pair[1]]));
+        terms.extend(bounds.windows(3).map(|triple| &self.compact[triple[0]..triple[2]]));
         terms
     }
 

@@ -106,7 +106,7 @@ impl TextWeights {
     pub fn new(analysis: &Analysis, stats: &CorpusStats, background: impl Fn(&str) -> usize) -> TextWeights {
         TextWeights {
             char_total: analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).sum(),
-            bigram_total: analysis.bigrams.iter().map(|&(a, b)| stats.chars.idf(&bigram_text(a, b))).sum(),
+            bigram_total: analysis.bigrams.iter().map(|&(a, b)| bigram_idf(stats, a, b)).sum(),
             words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
             centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
             salience: analysis.words.iter().map(|w| stats.salience(w, background(w))).collect(),
@@ -115,11 +115,13 @@ impl TextWeights {
     }
 }
 
-fn bigram_text(a: char, b: char) -> String {
-    let mut text = String::with_capacity(8);
-    text.push(a);
-    text.push(b);
-    text
+/// The IDF of the character bigram `a` `b`, spelt on the stack (queries are hot).
+fn bigram_idf(stats: &CorpusStats, a: char, b: char) -> f32 {
+    let mut buffer = [0; 8];
+    let first = a.encode_utf8(&mut buffer).len();
+    let second = b.encode_utf8(&mut buffer[first..]).len();
+    // Two encoded characters are always UTF-8; the fallback only satisfies the types.
+    std::str::from_utf8(&buffer[..first + second]).map_or(0.0, |bigram| stats.chars.idf(bigram))
 }
 
 /// What is computed once per query and shared by all its candidates.
@@ -155,8 +157,7 @@ impl<'a> QueryContext<'a> {
         background: impl Fn(&str) -> usize,
     ) -> QueryContext<'a> {
         let all_search: Vec<&str> = query.search_terms.iter().map(String::as_str).collect();
-        let char_terms = query.char_terms();
-        let all_chars: Vec<&str> = char_terms.iter().map(String::as_str).collect();
+        let all_chars = query.char_terms();
         let self_scores = [
             stats.words.self_score(&all_search),
             stats.chars.self_score(&all_chars),

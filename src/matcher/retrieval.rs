@@ -333,8 +333,8 @@ mod tests {
         }
     }
 
-    fn distinct(terms: &[String]) -> Vec<&str> {
-        let mut terms: Vec<&str> = terms.iter().map(String::as_str).collect();
+    fn distinct<S: AsRef<str>>(terms: &[S]) -> Vec<&str> {
+        let mut terms: Vec<&str> = terms.iter().map(AsRef::as_ref).collect();
         terms.sort_unstable();
         terms.dedup();
         terms
