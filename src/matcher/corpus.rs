@@ -271,6 +271,8 @@ pub struct CorpusStats {
     pub entries: Bm25,
     content_words: Bm25,
     word_counts: HashMap<String, u32>,
+    /// Salience of each content word, by id, once [`CorpusStats::weigh_words`] ran.
+    saliences: Vec<f32>,
     word_total: u32,
     /// The most characters a content word has.
     longest_word: usize,
@@ -296,7 +298,16 @@ impl CorpusStats {
         }
         let word_total = word_counts.values().sum();
         let longest_word = word_counts.keys().map(|word| word.chars().count()).max().unwrap_or(0);
-        CorpusStats { words, chars, entries, content_words, word_counts, word_total, longest_word }
+        CorpusStats {
+            words,
+            chars,
+            entries,
+            content_words,
+            word_counts,
+            word_total,
+            longest_word,
+            saliences: Vec::new(),
+        }
     }
 
     /// The id of a content word some phrasing has.
@@ -346,9 +357,28 @@ impl CorpusStats {
         !self.content_words.contains(word) && !self.words.contains(word)
     }
 
-    /// How much more frequent the word is in this knowledge than in general Chinese
-    /// (log ratio, ≥ 0): high for the shop's own topics, low for everyday words.
-    pub fn salience(&self, word: &str, background_frequency: usize) -> f32 {
+    /// Weighs every content word of the phrasings once (`background` gives a word's
+    /// general-language frequency, which takes a dictionary segmentation to find), so a
+    /// question's words are looked up in [`CorpusStats::word_salience`], not weighed.
+    pub fn weigh_words(&mut self, background: impl Fn(&str) -> usize) {
+        let mut saliences = vec![0.0; self.content_words.document_frequency.len()];
+        for (word, &id) in &self.content_words.term_ids {
+            saliences[id as usize] = self.salience(word, background(word));
+        }
+        self.saliences = saliences;
+    }
+
+    /// How much more frequent `word` is in this knowledge than in general Chinese (log
+    /// ratio, ≥ 0): high for the shop's own topics, low for everyday words. Looked up for
+    /// the phrasings' words once they are weighed; `background` serves the others.
+    pub fn word_salience(&self, word: &str, background: impl Fn(&str) -> usize) -> f32 {
+        match self.word_id(word).and_then(|id| self.saliences.get(id as usize)) {
+            Some(&salience) => salience,
+            None => self.salience(word, background(word)),
+        }
+    }
+
+    fn salience(&self, word: &str, background_frequency: usize) -> f32 {
         let kb = ((self.word_counts.get(word).copied().unwrap_or(0) as f32 + 0.5)
             / self.word_total.max(1) as f32)
             .ln();
@@ -431,6 +461,22 @@ mod tests {
                 assert_eq!(mentioned.contains(&id), expected, "{:?} mentions {word}", query.compact);
             }
         }
+    }
+
+    #[test]
+    fn weighed_words_keep_the_salience_the_definition_gives() {
+        use crate::text::test_segmenter;
+        let texts = ["退款多久到账", "发票怎么开", "七天无理由退货可以吗", "退款原因"];
+        let analyses: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, test_segmenter())).collect();
+        let refs: Vec<&Analysis> = analyses.iter().collect();
+        let mut stats = CorpusStats::new(&refs, &[0, 1, 2, 3], 4);
+        let background = |word: &str| test_segmenter().background_frequency(word);
+        let words = ["退款", "发票", "无理由", "从未见过的词", "的"];
+        let before: Vec<f32> = words.iter().map(|w| stats.word_salience(w, background)).collect();
+        stats.weigh_words(background);
+        let after: Vec<f32> = words.iter().map(|w| stats.word_salience(w, background)).collect();
+        assert_eq!(before, after);
+        assert!(after[0] > 0.0, "the knowledge's own word stands out");
     }
 
     #[test]

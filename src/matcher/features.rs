@@ -109,7 +109,7 @@ impl TextWeights {
             bigram_total: analysis.bigrams.iter().map(|&(a, b)| bigram_idf(stats, a, b)).sum(),
             words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
             centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
-            salience: analysis.words.iter().map(|w| stats.salience(w, background(w))).collect(),
+            salience: analysis.words.iter().map(|w| stats.word_salience(w, &background)).collect(),
             word_ids: analysis.words.iter().map(|w| stats.word_id(w).unwrap_or(NO_WORD)).collect(),
         }
     }

@@ -209,11 +209,12 @@ impl Matcher {
                 weights: TextWeights::default(),
             })
             .collect();
-        let stats = {
+        let mut stats = {
             let analyses: Vec<&Analysis> = phrasings.iter().map(|p| &p.analysis).collect();
             let owners: Vec<usize> = phrasings.iter().map(|p| p.target).collect();
             CorpusStats::new(&analyses, &owners, targets.len())
         };
+        stats.weigh_words(|w| segmenter.background_frequency(w));
         let index = PhrasingIndex::build(&stats.words, &stats.chars);
         for phrasing in &mut phrasings {
             phrasing.weights =
