@@ -14,7 +14,7 @@ const B: f32 = 0.75;
 pub struct QueryTerm {
     id: u32,
     idf: f32,
-    /// The term is one character (for characters and bigrams: a character).
+    /// The term is one character: in the character scorer, a character, not a bigram.
     single: bool,
 }
 
