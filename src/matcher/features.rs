@@ -284,27 +284,21 @@ pub fn pair_features(
     ]
 }
 
-/// Calls `shared` with the position in `ours` of every item sorted, distinct `ours` and
-/// `theirs` both have: one merged walk (both are a question long).
-fn for_each_shared<T: Ord>(ours: &[T], theirs: &[T], mut shared: impl FnMut(usize)) {
-    let (mut i, mut j) = (0, 0);
+/// How many items sorted, distinct `ours` and `theirs` share: one merged walk (both are a
+/// question long).
+fn shared_count<T: Ord>(ours: &[T], theirs: &[T]) -> usize {
+    let (mut i, mut j, mut count) = (0, 0, 0);
     while let (Some(item), Some(other)) = (ours.get(i), theirs.get(j)) {
         match item.cmp(other) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                shared(i);
+                count += 1;
                 i += 1;
                 j += 1;
             }
         }
     }
-}
-
-/// How many items sorted, distinct `ours` and `theirs` share.
-fn shared_count<T: Ord>(ours: &[T], theirs: &[T]) -> usize {
-    let mut count = 0;
-    for_each_shared(ours, theirs, |_| count += 1);
     count
 }
 
