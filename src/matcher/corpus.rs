@@ -1,6 +1,8 @@
 //! Statistics of the indexed phrasings: BM25 over words, characters and whole entries,
 //! document frequencies and knowledge-base word counts.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::analysis::Analysis;
@@ -35,56 +37,61 @@ impl QueryTerm {
     }
 }
 
-/// A query's distinct terms resolved against one scorer, sorted by id, with a small
-/// open-addressing table from id to IDF: scoring a document is then one pass over its own
-/// terms with a lookup each, cheaper than a merge of the two sorted lists.
+/// A query's distinct terms resolved against one scorer, sorted by id, with a small hash
+/// table from id to term in which no two of the query's terms share a slot: looking a
+/// document's term up is one read and one comparison, with no branch on the outcome (a
+/// document's terms are in the query about half the time, which no predictor guesses).
 #[derive(Debug, Clone)]
 pub struct QueryTerms {
     terms: Vec<QueryTerm>,
-    /// The terms by slot, ids [`EMPTY_SLOT`] where free; a power of two at least twice the
-    /// terms.
+    /// The terms by slot, ids [`EMPTY_SLOT`] where free.
     table: Box<[QueryTerm]>,
+    /// The multiplier of the multiplicative hash that spreads these terms without collision.
+    multiplier: u32,
+    /// 32 minus the table's bits.
+    shift: u32,
 }
 
 /// The id of a free slot in [`QueryTerms`]' table (term ids count from zero).
 const EMPTY_SLOT: u32 = u32::MAX;
+
+/// Multipliers tried in turn for a collision-free table (odd, bits well mixed).
+const MULTIPLIERS: [u32; 4] = [0x9E37_79B9, 0x85EB_CA6B, 0xC2B2_AE35, 0x27D4_EB2F];
 
 impl QueryTerms {
     /// The table of `terms` (distinct ids).
     pub fn new(mut terms: Vec<QueryTerm>) -> QueryTerms {
         terms.sort_unstable_by_key(|term| term.id);
         let empty = QueryTerm { id: EMPTY_SLOT, idf: 0.0, single: false };
-        let mut table = vec![empty; (2 * terms.len()).next_power_of_two().max(8)];
-        let mask = table.len() - 1;
-        for term in &terms {
-            let mut slot = QueryTerms::home(term.id) & mask;
-            while table[slot].id != EMPTY_SLOT {
-                slot = (slot + 1) & mask;
+        // Sixteen slots a term: a collision-free spread then takes two tries on average.
+        let mut bits = (16 * terms.len()).next_power_of_two().max(64).trailing_zeros();
+        loop {
+            for multiplier in MULTIPLIERS {
+                let shift = 32 - bits;
+                let mut table = vec![empty; 1 << bits];
+                let spread = terms.iter().all(|term| {
+                    let slot = &mut table[(term.id.wrapping_mul(multiplier) >> shift) as usize];
+                    let free = slot.id == EMPTY_SLOT;
+                    *slot = *term;
+                    free
+                });
+                if spread {
+                    return QueryTerms { terms, table: table.into_boxed_slice(), multiplier, shift };
+                }
             }
-            table[slot] = *term;
+            bits += 1;
         }
-        QueryTerms { terms, table: table.into_boxed_slice() }
     }
 
-    /// A term id's first slot (Fibonacci hashing: ids are dense, the table is small).
-    fn home(id: u32) -> usize {
-        (id.wrapping_mul(0x9E37_79B9) >> 16) as usize
+    /// The slot of term `id`: the term itself if the query has it.
+    fn slot(&self, id: u32) -> &QueryTerm {
+        &self.table[(id.wrapping_mul(self.multiplier) >> self.shift) as usize]
     }
 
     /// Term `id`, if the query has it.
     fn get(&self, id: u32) -> Option<&QueryTerm> {
-        let mask = self.table.len() - 1;
-        let mut slot = QueryTerms::home(id) & mask;
-        loop {
-            let term = &self.table[slot];
-            if term.id == id {
-                return Some(term);
-            }
-            if term.id == EMPTY_SLOT {
-                return None;
-            }
-            slot = (slot + 1) & mask;
-        }
+        let term = self.slot(id);
+        (term.id == id).then_some(term)
     }
 }
 
@@ -105,11 +112,14 @@ pub struct Posting {
     pub weight: f32,
 }
 
+/// Term ids by text: a scorer's own, or shared by scorers over the same terms.
+pub type Vocabulary = Arc<HashMap<String, u32>>;
+
 /// A BM25 scorer over a fixed set of term lists.
 #[derive(Debug, Clone, Default)]
 pub struct Bm25 {
     /// Each distinct term's id.
-    term_ids: HashMap<String, u32>,
+    term_ids: Vocabulary,
     /// Documents containing each term, by id.
     document_frequency: Vec<u32>,
     /// Per document, its terms' ids and BM25 weights before IDF, sorted by id: a few bytes
@@ -119,21 +129,73 @@ pub struct Bm25 {
     average_length: f32,
 }
 
+/// A query's distinct terms in text order, each with its id in a scorer's vocabulary (none
+/// when no document has it) and how often the query repeats it: looked up once, then
+/// weighed by every scorer sharing that vocabulary.
+#[derive(Debug, Clone)]
+pub struct TermLookup<'q> {
+    terms: Vec<LookedUp<'q>>,
+    /// The number of terms with repeats.
+    length: usize,
+}
+
+/// One distinct term of a [`TermLookup`].
+#[derive(Debug, Clone, Copy)]
+pub struct LookedUp<'q> {
+    /// The term.
+    pub text: &'q str,
+    /// Its id, if some document has it.
+    pub id: Option<u32>,
+    /// How often the query has it.
+    pub count: u32,
+}
+
+impl LookedUp<'_> {
+    /// True when the term is one character.
+    pub fn single(&self) -> bool {
+        self.text.chars().nth(1).is_none()
+    }
+}
+
+impl<'q> TermLookup<'q> {
+    /// The looked-up terms, in text order.
+    pub fn terms(&self) -> &[LookedUp<'q>] {
+        &self.terms
+    }
+
+    /// The same lookup restricted to the terms `keep` accepts.
+    pub fn filtered(&self, keep: impl Fn(&str) -> bool) -> TermLookup<'q> {
+        let terms: Vec<LookedUp<'q>> = self.terms.iter().copied().filter(|term| keep(term.text)).collect();
+        TermLookup { length: terms.iter().map(|term| term.count as usize).sum(), terms }
+    }
+}
+
 impl Bm25 {
     /// Builds the scorer; document `i` is `documents[i]` (terms with repeats).
     pub fn new<S: AsRef<str>>(documents: impl IntoIterator<Item = Vec<S>>) -> Bm25 {
-        let mut bm25 = Bm25::default();
+        Bm25::with_vocabulary(Vocabulary::default(), documents)
+    }
+
+    /// Builds the scorer with the term ids of `vocabulary`, extended with any term it lacks
+    /// (which copies it if it is shared): scorers over the same terms then look a query's
+    /// terms up once.
+    pub fn with_vocabulary<S: AsRef<str>>(
+        mut vocabulary: Vocabulary,
+        documents: impl IntoIterator<Item = Vec<S>>,
+    ) -> Bm25 {
+        let mut document_frequency = vec![0; vocabulary.len()];
         let (mut lengths, mut document_counts) = (Vec::new(), Vec::new());
         for terms in documents {
             let mut ids: Vec<u32> = Vec::with_capacity(terms.len());
             for term in &terms {
                 let term = term.as_ref();
-                let id = match bm25.term_ids.get(term) {
+                let id = match vocabulary.get(term) {
                     Some(&id) => id,
                     None => {
-                        let id = bm25.term_ids.len() as u32;
-                        bm25.term_ids.insert(term.to_string(), id);
-                        bm25.document_frequency.push(0);
+                        let ids = Arc::make_mut(&mut vocabulary);
+                        let id = ids.len() as u32;
+                        ids.insert(term.to_string(), id);
+                        document_frequency.push(0);
                         id
                     }
                 };
@@ -143,14 +205,22 @@ impl Bm25 {
             let counts: Vec<(u32, u32)> =
                 ids.chunk_by(|a, b| a == b).map(|run| (run[0], run.len() as u32)).collect();
             for &(id, _) in &counts {
-                bm25.document_frequency[id as usize] += 1;
+                document_frequency[id as usize] += 1;
             }
             lengths.push(terms.len() as u32);
             document_counts.push(counts);
         }
-        bm25.term_ids.shrink_to_fit();
+        if let Some(ids) = Arc::get_mut(&mut vocabulary) {
+            ids.shrink_to_fit();
+        }
         let total: u32 = lengths.iter().sum();
-        bm25.average_length = total as f32 / lengths.len().max(1) as f32;
+        let mut bm25 = Bm25 {
+            term_ids: vocabulary,
+            document_frequency,
+            term_weights: Vec::new(),
+            documents: lengths.len(),
+            average_length: total as f32 / lengths.len().max(1) as f32,
+        };
         // Weights need the average length, known once every document is counted.
         bm25.term_weights = document_counts
             .into_iter()
@@ -162,8 +232,12 @@ impl Bm25 {
                     .collect()
             })
             .collect();
-        bm25.documents = lengths.len();
         bm25
+    }
+
+    /// The term ids, to share with a scorer over the same terms.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.term_ids
     }
 
     /// Number of documents.
@@ -171,9 +245,10 @@ impl Bm25 {
         self.documents
     }
 
-    /// Inverse document frequency; an unseen term gets the largest.
-    pub fn idf(&self, term: &str) -> f32 {
-        let df = self.document_frequency(term) as f32;
+    /// Inverse document frequency of the term with id `id`; an unseen term (none) gets the
+    /// largest.
+    pub fn idf_of(&self, id: Option<u32>) -> f32 {
+        let df = id.and_then(|id| self.document_frequency.get(id as usize)).copied().unwrap_or(0) as f32;
         (1.0 + (self.documents() as f32 - df + 0.5) / (df + 0.5)).ln()
     }
 
@@ -182,9 +257,24 @@ impl Bm25 {
         self.term_ids.contains_key(term)
     }
 
-    /// The number of documents containing `term`.
-    pub fn document_frequency(&self, term: &str) -> u32 {
-        self.term_ids.get(term).map_or(0, |&id| self.document_frequency[id as usize])
+    /// The number of documents containing the term with id `id`.
+    fn document_frequency_of(&self, id: u32) -> u32 {
+        self.document_frequency.get(id as usize).copied().unwrap_or(0)
+    }
+
+    /// Looks up the distinct terms of `terms` (with repeats) in the vocabulary.
+    pub fn look_up<'q>(&self, terms: &[&'q str]) -> TermLookup<'q> {
+        let mut sorted = terms.to_vec();
+        sorted.sort_unstable();
+        let terms = sorted
+            .chunk_by(|a, b| a == b)
+            .map(|run| LookedUp {
+                text: run[0],
+                id: self.term_ids.get(run[0]).copied(),
+                count: run.len() as u32,
+            })
+            .collect();
+        TermLookup { terms, length: sorted.len() }
     }
 
     fn term_score(&self, idf: f32, tf: f32, length: f32) -> f32 {
@@ -204,15 +294,16 @@ impl Bm25 {
         lists.into_iter().map(Vec::into_boxed_slice).collect()
     }
 
-    /// The distinct `terms` of a query that some document has, resolved against this
-    /// scorer, for [`Bm25::score`] (the others score nothing anywhere).
-    pub fn query_terms(&self, terms: &[&str]) -> QueryTerms {
+    /// The looked-up terms some document has, resolved against this scorer (whose
+    /// vocabulary the lookup used), for [`Bm25::score`] (the others score nothing anywhere).
+    pub fn query_terms(&self, lookup: &TermLookup<'_>) -> QueryTerms {
         QueryTerms::new(
-            terms
+            lookup
+                .terms
                 .iter()
                 .filter_map(|term| {
-                    let id = *self.term_ids.get(*term)?;
-                    Some(QueryTerm { id, idf: self.idf(term), single: term.chars().nth(1).is_none() })
+                    let id = term.id.filter(|&id| self.document_frequency_of(id) > 0)?;
+                    Some(QueryTerm { id, idf: self.idf_of(Some(id)), single: term.single() })
                 })
                 .collect(),
         )
@@ -248,15 +339,10 @@ impl Bm25 {
 
     /// BM25 of the query against a document made of the query itself: the most a document
     /// could score, which makes scores comparable across queries.
-    pub fn self_score(&self, query_with_repeats: &[&str]) -> f32 {
-        let mut terms = query_with_repeats.to_vec();
-        terms.sort_unstable();
-        let length = terms.len() as f32;
-        // Sorted, so the float sum is the same on every run.
-        terms
-            .chunk_by(|a, b| a == b)
-            .map(|run| self.term_score(self.idf(run[0]), run.len() as f32, length))
-            .sum()
+    pub fn self_score(&self, lookup: &TermLookup<'_>) -> f32 {
+        let length = lookup.length as f32;
+        // In text order, so the float sum is the same on every run.
+        lookup.terms.iter().map(|term| self.term_score(self.idf_of(term.id), term.count as f32, length)).sum()
     }
 }
 
@@ -270,12 +356,25 @@ pub struct CorpusStats {
     /// BM25 over whole entries (all their phrasings' characters and bigrams).
     pub entries: Bm25,
     content_words: Bm25,
-    word_counts: HashMap<String, u32>,
     /// Salience of each content word, by id, once [`CorpusStats::weigh_words`] ran.
     saliences: Vec<f32>,
+    /// Content words in all phrasings, with repeats.
     word_total: u32,
     /// The most characters a content word has.
     longest_word: usize,
+}
+
+/// A word's corpus weights.
+#[derive(Debug, Clone, Copy)]
+pub struct WordWeights {
+    /// Its id among the phrasings' content words, if one has it.
+    pub id: Option<u32>,
+    /// Its IDF over the phrasings.
+    pub idf: f32,
+    /// Share of phrasings containing it: how central it is to this knowledge.
+    pub centrality: f32,
+    /// How much more frequent it is in this knowledge than in general Chinese.
+    pub salience: f32,
 }
 
 impl CorpusStats {
@@ -288,26 +387,16 @@ impl CorpusStats {
             members[target].push(analysis);
         }
         // One entry's terms at a time: all of them at once would be a large build's peak.
-        let entries = Bm25::new(
+        // An entry's terms are its phrasings': the same vocabulary.
+        let entries = Bm25::with_vocabulary(
+            chars.vocabulary().clone(),
             members.iter().map(|phrasings| phrasings.iter().flat_map(|a| a.char_terms()).collect()),
         );
         let content_words = Bm25::new(analyses.iter().map(|a| a.words.iter().map(String::as_str).collect()));
-        let mut word_counts: HashMap<String, u32> = HashMap::default();
-        for word in analyses.iter().flat_map(|a| &a.words) {
-            *word_counts.entry(word.clone()).or_default() += 1;
-        }
-        let word_total = word_counts.values().sum();
-        let longest_word = word_counts.keys().map(|word| word.chars().count()).max().unwrap_or(0);
-        CorpusStats {
-            words,
-            chars,
-            entries,
-            content_words,
-            word_counts,
-            word_total,
-            longest_word,
-            saliences: Vec::new(),
-        }
+        // A phrasing's content words are distinct: their counts are document frequencies.
+        let word_total = content_words.document_frequency.iter().sum();
+        let longest_word = content_words.term_ids.keys().map(|word| word.chars().count()).max().unwrap_or(0);
+        CorpusStats { words, chars, entries, content_words, saliences: Vec::new(), word_total, longest_word }
     }
 
     /// The id of a content word some phrasing has.
@@ -337,51 +426,45 @@ impl CorpusStats {
         self.words.documents()
     }
 
-    /// IDF of a content word over the phrasings.
-    pub fn word_idf(&self, word: &str) -> f32 {
-        self.content_words.idf(word)
-    }
-
     /// IDF of a word no phrasing contains: the largest a word can have.
     pub fn unseen_idf(&self) -> f32 {
         (1.0 + (self.phrasings() as f32 + 0.5) / 0.5).ln()
     }
 
-    /// Share of phrasings containing the content word: how central it is to this knowledge.
-    pub fn knowledge_frequency(&self, word: &str) -> f32 {
-        self.content_words.document_frequency(word) as f32 / self.phrasings().max(1) as f32
-    }
-
-    /// True when no phrasing has `word`, neither as a content word nor as a search term.
-    pub fn is_unknown_word(&self, word: &str) -> bool {
-        !self.content_words.contains(word) && !self.words.contains(word)
-    }
-
     /// Weighs every content word of the phrasings once (`background` gives a word's
     /// general-language frequency, which takes a dictionary segmentation to find), so a
-    /// question's words are looked up in [`CorpusStats::word_salience`], not weighed.
+    /// question's words are looked up in [`CorpusStats::word_weights`], not weighed.
     pub fn weigh_words(&mut self, background: impl Fn(&str) -> usize) {
         let mut saliences = vec![0.0; self.content_words.document_frequency.len()];
-        for (word, &id) in &self.content_words.term_ids {
-            saliences[id as usize] = self.salience(word, background(word));
+        for (word, &id) in self.content_words.term_ids.iter() {
+            saliences[id as usize] = self.salience(Some(id), background(word));
         }
         self.saliences = saliences;
     }
 
-    /// How much more frequent `word` is in this knowledge than in general Chinese (log
-    /// ratio, ≥ 0): high for the shop's own topics, low for everyday words. Looked up for
-    /// the phrasings' words once they are weighed; `background` serves the others.
-    pub fn word_salience(&self, word: &str, background: impl Fn(&str) -> usize) -> f32 {
-        match self.word_id(word).and_then(|id| self.saliences.get(id as usize)) {
+    /// The corpus weights of `word`, looked up once; `background` gives the general-language
+    /// frequency of a word the phrasings lack (or of any word before
+    /// [`CorpusStats::weigh_words`]).
+    pub fn word_weights(&self, word: &str, background: impl Fn(&str) -> usize) -> WordWeights {
+        let id = self.word_id(word);
+        let df = id.map_or(0, |id| self.content_words.document_frequency_of(id));
+        let salience = match id.and_then(|id| self.saliences.get(id as usize)) {
             Some(&salience) => salience,
-            None => self.salience(word, background(word)),
+            None => self.salience(id, background(word)),
+        };
+        WordWeights {
+            id,
+            idf: self.content_words.idf_of(id),
+            centrality: df as f32 / self.phrasings().max(1) as f32,
+            salience,
         }
     }
 
-    fn salience(&self, word: &str, background_frequency: usize) -> f32 {
-        let kb = ((self.word_counts.get(word).copied().unwrap_or(0) as f32 + 0.5)
-            / self.word_total.max(1) as f32)
-            .ln();
+    /// How much more frequent the content word `id` is in this knowledge than in general
+    /// Chinese (log ratio, ≥ 0): high for the shop's own topics, low for everyday words.
+    fn salience(&self, id: Option<u32>, background_frequency: usize) -> f32 {
+        let count = id.map_or(0, |id| self.content_words.document_frequency_of(id));
+        let kb = ((count as f32 + 0.5) / self.word_total.max(1) as f32).ln();
         let general = ((background_frequency as f32 + 1.0) / crate::text::BACKGROUND_TOTAL as f32).ln();
         (kb - general).max(0.0)
     }
@@ -391,15 +474,53 @@ impl CorpusStats {
 mod tests {
     use super::*;
 
+    fn idf(bm25: &Bm25, term: &str) -> f32 {
+        bm25.idf_of(bm25.term_ids.get(term).copied())
+    }
+
     #[test]
     fn self_score_bounds_the_score_of_an_identical_document() {
         let bm25 = Bm25::new(vec![vec!["退款", "多久"], vec!["发票", "怎么", "开"], vec!["退款", "原因"]]);
-        let query = ["退款", "多久"];
+        let query = bm25.look_up(&["退款", "多久"]);
         let weighted = bm25.query_terms(&query);
         assert!((bm25.score(&weighted, 0) - bm25.self_score(&query)).abs() < 1e-5);
         assert!(bm25.score(&weighted, 2) < bm25.score(&weighted, 0));
         assert_eq!(bm25.score(&weighted, 1), 0.0);
-        assert_eq!(bm25.score(&bm25.query_terms(&["从未出现"]), 0), 0.0, "an unknown term scores nothing");
+        let unknown = bm25.query_terms(&bm25.look_up(&["从未出现"]));
+        assert_eq!(bm25.score(&unknown, 0), 0.0, "an unknown term scores nothing");
+    }
+
+    #[test]
+    fn the_self_score_counts_repeats_and_unseen_terms() {
+        let bm25 = Bm25::new(vec![vec!["退款", "多久"], vec!["发票", "怎么", "开"], vec!["退款", "原因"]]);
+        let lookup = bm25.look_up(&["多久", "退款", "从未出现", "退款"]);
+        let texts: Vec<(&str, u32)> = lookup.terms().iter().map(|term| (term.text, term.count)).collect();
+        assert_eq!(texts, [("从未出现", 1), ("多久", 1), ("退款", 2)], "distinct, in text order");
+        let expected: f32 =
+            texts.iter().map(|&(term, count)| bm25.term_score(idf(&bm25, term), count as f32, 4.0)).sum();
+        assert_eq!(bm25.self_score(&lookup), expected);
+        assert!(idf(&bm25, "从未出现") > idf(&bm25, "多久"), "an unseen term weighs most");
+    }
+
+    #[test]
+    fn a_scorer_sharing_a_vocabulary_scores_as_one_with_its_own() {
+        let phrasings = vec![vec!["退", "款", "退款"], vec!["发", "票", "发票"], vec!["款", "多", "款多"]];
+        let entries = vec![vec!["退", "款", "退款", "款", "多", "款多"], vec!["发", "票", "发票"]];
+        let shared_owner = Bm25::new(phrasings);
+        let shared = Bm25::with_vocabulary(shared_owner.vocabulary().clone(), entries.clone());
+        let own = Bm25::new(entries);
+        assert!(Arc::ptr_eq(shared.vocabulary(), shared_owner.vocabulary()), "nothing new: not copied");
+        for query in [vec!["款", "多", "款多"], vec!["发", "票", "退"], vec!["从", "未"]] {
+            let (on_shared, on_own) = (shared_owner.look_up(&query), own.look_up(&query));
+            assert_eq!(shared.self_score(&on_shared), own.self_score(&on_own));
+            let (terms_shared, terms_own) = (shared.query_terms(&on_shared), own.query_terms(&on_own));
+            for entry in 0..2 {
+                assert_eq!(shared.score(&terms_shared, entry), own.score(&terms_own, entry), "{query:?}");
+            }
+        }
+        // A term the vocabulary lacks is added to a copy; the owner's ids stay as they were.
+        let extended = Bm25::with_vocabulary(shared_owner.vocabulary().clone(), vec![vec!["新"]]);
+        assert!(extended.contains("新") && !shared_owner.contains("新"));
     }
 
     #[test]
@@ -411,16 +532,16 @@ mod tests {
             let (length, tf) = if document == 0 { (40.0, 1.0) } else { (3.0, 1.0) };
             let mut terms = terms.to_vec();
             terms.sort_by_key(|term| bm25.term_ids[*term]);
-            terms.iter().map(|term| bm25.idf(term) * bm25.term_score(1.0, tf, length)).sum()
+            terms.iter().map(|term| idf(&bm25, term) * bm25.term_score(1.0, tf, length)).sum()
         };
         for terms in [
             vec!["词7", "词3"],
             vec!["词3", "词7", "词11", "词2", "词30", "词39", "词0", "词21", "词5", "词8"],
         ] {
-            let query = bm25.query_terms(&terms);
+            let query = bm25.query_terms(&bm25.look_up(&terms));
             assert_eq!(bm25.score(&query, 0), expected(&terms, 0), "{terms:?}");
         }
-        let query = bm25.query_terms(&["词3", "从未出现", "词7"]);
+        let query = bm25.query_terms(&bm25.look_up(&["词3", "从未出现", "词7"]));
         assert_eq!(query.len(), 2);
         assert_eq!(bm25.score(&query, 1), expected(&["词3", "词7"], 1));
     }
@@ -472,17 +593,25 @@ mod tests {
         let mut stats = CorpusStats::new(&refs, &[0, 1, 2, 3], 4);
         let background = |word: &str| test_segmenter().background_frequency(word);
         let words = ["退款", "发票", "无理由", "从未见过的词", "的"];
-        let before: Vec<f32> = words.iter().map(|w| stats.word_salience(w, background)).collect();
+        let salience = |stats: &CorpusStats| -> Vec<f32> {
+            words.iter().map(|w| stats.word_weights(w, background).salience).collect()
+        };
+        let before = salience(&stats);
         stats.weigh_words(background);
-        let after: Vec<f32> = words.iter().map(|w| stats.word_salience(w, background)).collect();
+        let after = salience(&stats);
         assert_eq!(before, after);
         assert!(after[0] > 0.0, "the knowledge's own word stands out");
+        // Counted over the phrasings, as the definition goes.
+        let refunds = stats.word_weights("退款", background);
+        assert_eq!(refunds.centrality, 0.5, "two phrasings in four");
+        assert_eq!(refunds.idf, stats.content_words.idf_of(stats.word_id("退款")));
+        assert_eq!(stats.word_weights("从未见过的词", background).id, None);
     }
 
     #[test]
     fn rare_terms_weigh_more() {
         let bm25 = Bm25::new(vec![vec!["退款", "多久"], vec!["退款", "原因"], vec!["退款"]]);
-        assert!(bm25.idf("多久") > bm25.idf("退款"));
-        assert!(bm25.idf("从未见过") > bm25.idf("多久"));
+        assert!(idf(&bm25, "多久") > idf(&bm25, "退款"));
+        assert!(idf(&bm25, "从未见过") > idf(&bm25, "多久"));
     }
 }

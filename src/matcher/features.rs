@@ -7,8 +7,9 @@
 //! only one side has: rare, central to this knowledge, or typical of it.
 
 use super::analysis::Analysis;
-use super::corpus::{CorpusStats, QueryTerms};
+use super::corpus::{CorpusStats, QueryTerms, TermLookup, WordWeights};
 use super::strings::Pattern;
+use crate::text::Segmenter;
 
 /// Number of pair features.
 pub const FEATURE_COUNT: usize = 29;
@@ -102,26 +103,34 @@ pub struct TextWeights {
 }
 
 impl TextWeights {
-    /// Weighs `analysis` against the corpus; `background` gives a word's general frequency.
-    pub fn new(analysis: &Analysis, stats: &CorpusStats, background: impl Fn(&str) -> usize) -> TextWeights {
+    /// Weighs `analysis` against the corpus, given its character terms looked up in the
+    /// character scorer; `background` gives a word's general frequency.
+    pub fn new(
+        analysis: &Analysis,
+        chars: &TermLookup<'_>,
+        stats: &CorpusStats,
+        background: impl Fn(&str) -> usize,
+    ) -> TextWeights {
+        let words: Vec<WordWeights> =
+            analysis.words.iter().map(|w| stats.word_weights(w, &background)).collect();
+        // In text order, which is the order of the distinct characters and bigrams.
+        let idf_total = |single: bool| -> f32 {
+            chars
+                .terms()
+                .iter()
+                .filter(|term| term.single() == single)
+                .map(|term| stats.chars.idf_of(term.id))
+                .sum()
+        };
         TextWeights {
-            char_total: analysis.char_set.iter().map(|c| stats.chars.idf(c.encode_utf8(&mut [0; 4]))).sum(),
-            bigram_total: analysis.bigrams.iter().map(|&(a, b)| bigram_idf(stats, a, b)).sum(),
-            words: analysis.words.iter().map(|w| stats.word_idf(w)).collect(),
-            centrality: analysis.words.iter().map(|w| stats.knowledge_frequency(w)).collect(),
-            salience: analysis.words.iter().map(|w| stats.word_salience(w, &background)).collect(),
-            word_ids: analysis.words.iter().map(|w| stats.word_id(w).unwrap_or(NO_WORD)).collect(),
+            char_total: idf_total(true),
+            bigram_total: idf_total(false),
+            words: words.iter().map(|w| w.idf).collect(),
+            centrality: words.iter().map(|w| w.centrality).collect(),
+            salience: words.iter().map(|w| w.salience).collect(),
+            word_ids: words.iter().map(|w| w.id.unwrap_or(NO_WORD)).collect(),
         }
     }
-}
-
-/// The IDF of the character bigram `a` `b`, spelt on the stack (queries are hot).
-fn bigram_idf(stats: &CorpusStats, a: char, b: char) -> f32 {
-    let mut buffer = [0; 8];
-    let first = a.encode_utf8(&mut buffer).len();
-    let second = b.encode_utf8(&mut buffer[first..]).len();
-    // Two encoded characters are always UTF-8; the fallback only satisfies the types.
-    std::str::from_utf8(&buffer[..first + second]).map_or(0.0, |bigram| stats.chars.idf(bigram))
 }
 
 /// What is computed once per query and shared by all its candidates.
@@ -134,6 +143,9 @@ pub struct QueryContext<'a> {
     pub stats: &'a CorpusStats,
     /// Distinct search terms, resolved in the word index.
     pub search_terms: QueryTerms,
+    /// The search terms of a synonym group, resolved in the word index: the terms the word
+    /// retrieval looks for (the characters find phrasings that share anything else).
+    pub synonym_terms: QueryTerms,
     /// Distinct character terms, resolved in the character index.
     pub char_terms: QueryTerms,
     /// Distinct character terms, resolved in the entry index.
@@ -150,49 +162,42 @@ pub struct QueryContext<'a> {
 }
 
 impl<'a> QueryContext<'a> {
-    /// Prepares a query; `background` gives a word's general-language frequency.
-    pub fn new(
-        query: &'a Analysis,
-        stats: &'a CorpusStats,
-        background: impl Fn(&str) -> usize,
-    ) -> QueryContext<'a> {
+    /// Prepares a query analysed with `segmenter`.
+    pub fn new(query: &'a Analysis, stats: &'a CorpusStats, segmenter: &Segmenter) -> QueryContext<'a> {
         let all_search: Vec<&str> = query.search_terms.iter().map(String::as_str).collect();
         let all_chars = query.char_terms();
-        let self_scores = [
-            stats.words.self_score(&all_search),
-            stats.chars.self_score(&all_chars),
-            stats.entries.self_score(&all_chars),
-        ];
-        let weights = TextWeights::new(query, stats, background);
+        let search = stats.words.look_up(&all_search);
+        // The entry scorer shares the character scorer's vocabulary: one lookup serves both.
+        let chars = stats.chars.look_up(&all_chars);
+        let weights = TextWeights::new(query, &chars, stats, |word| segmenter.background_frequency(word));
         let total: f32 = weights.words.iter().sum();
         let unknown: f32 = query
             .words
             .iter()
+            .zip(&weights.word_ids)
             .zip(&weights.words)
-            .filter(|(w, _)| stats.is_unknown_word(w))
+            .filter(|((word, id), _)| **id == NO_WORD && !stats.words.contains(word))
             .map(|(_, idf)| idf)
             .sum();
-        let search_terms = distinct(all_search);
-        let char_terms = distinct(all_chars);
+        let synonyms = segmenter.synonyms();
         QueryContext {
             query,
             stats,
-            search_terms: stats.words.query_terms(&search_terms),
-            entry_terms: stats.entries.query_terms(&char_terms),
-            char_terms: stats.chars.query_terms(&char_terms),
-            self_scores,
+            search_terms: stats.words.query_terms(&search),
+            synonym_terms: stats.words.query_terms(&search.filtered(|term| synonyms.contains(term))),
+            char_terms: stats.chars.query_terms(&chars),
+            entry_terms: stats.entries.query_terms(&chars),
+            self_scores: [
+                stats.words.self_score(&search),
+                stats.chars.self_score(&chars),
+                stats.entries.self_score(&chars),
+            ],
             unknown_words: ratio(unknown, total),
             pattern: Pattern::new(&query.chars),
             mentioned: stats.mentioned_words(&query.words, &query.compact),
             weights,
         }
     }
-}
-
-fn distinct(mut terms: Vec<&str>) -> Vec<&str> {
-    terms.sort_unstable();
-    terms.dedup();
-    terms
 }
 
 /// A candidate phrasing: its analysis and weights, ordinal, and its entry's keywords.
@@ -286,18 +291,13 @@ pub fn pair_features(
 
 /// How many items sorted, distinct `ours` and `theirs` share: one merged walk (both are a
 /// question long).
-fn shared_count<T: Ord>(ours: &[T], theirs: &[T]) -> usize {
+fn shared_count<T: Ord + Copy>(ours: &[T], theirs: &[T]) -> usize {
     let (mut i, mut j, mut count) = (0, 0, 0);
-    while let (Some(item), Some(other)) = (ours.get(i), theirs.get(j)) {
-        match item.cmp(other) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                count += 1;
-                i += 1;
-                j += 1;
-            }
-        }
+    while i < ours.len() && j < theirs.len() {
+        let (item, other) = (ours[i], theirs[j]);
+        count += usize::from(item == other);
+        i += usize::from(item <= other);
+        j += usize::from(other <= item);
     }
     count
 }

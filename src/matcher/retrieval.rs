@@ -1,6 +1,6 @@
 //! Candidate retrieval: BM25 over the phrasings' words and over their characters and
-//! character bigrams, each an OR of the query's terms. Words find paraphrases that share
-//! vocabulary; characters find typos and text jieba cut differently.
+//! character bigrams, each an OR of the query's terms. Characters find paraphrases, typos
+//! and text jieba cut differently; words find what a synonym says with other characters.
 //!
 //! The index is the corpus statistics' own term ids turned into posting lists held in RAM,
 //! scored a term at a time into one accumulator per phrasing, the terms that can add most
@@ -327,17 +327,11 @@ mod tests {
 
         fn search(&self, query: &str, limit: usize) -> Vec<usize> {
             let query = Analysis::new(query, test_segmenter());
-            let words = self.stats.words.query_terms(&distinct(&query.search_terms));
-            let chars = self.stats.chars.query_terms(&distinct(&query.char_terms()));
+            let search: Vec<&str> = query.search_terms.iter().map(String::as_str).collect();
+            let words = self.stats.words.query_terms(&self.stats.words.look_up(&search));
+            let chars = self.stats.chars.query_terms(&self.stats.chars.look_up(&query.char_terms()));
             self.index.search(&words, &chars, (limit, limit))
         }
-    }
-
-    fn distinct<S: AsRef<str>>(terms: &[S]) -> Vec<&str> {
-        let mut terms: Vec<&str> = terms.iter().map(AsRef::as_ref).collect();
-        terms.sort_unstable();
-        terms.dedup();
-        terms
     }
 
     #[test]
@@ -354,7 +348,7 @@ mod tests {
         let texts = ["退款多久到账", "退款到账", "退款退款退款多久", "发票开具", "多久能到"];
         let fixture = Fixture::of(&texts);
         let query = Analysis::new("退款多久", test_segmenter());
-        let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms()));
+        let resolved = fixture.stats.chars.query_terms(&fixture.stats.chars.look_up(&query.char_terms()));
         let mut expected: Vec<(f32, usize)> =
             (0..texts.len()).map(|d| (fixture.stats.chars.score(&resolved, d), d)).collect();
         expected.retain(|(score, _)| *score > 0.0);
@@ -387,7 +381,8 @@ mod tests {
         for limit in [1, 5, 30] {
             for _ in 0..40 {
                 let query = Analysis::new(&text(10), test_segmenter());
-                let resolved = fixture.stats.chars.query_terms(&distinct(&query.char_terms()));
+                let resolved =
+                    fixture.stats.chars.query_terms(&fixture.stats.chars.look_up(&query.char_terms()));
                 let found = fixture.index.search(&[], &resolved, (limit, limit));
                 // Every phrasing scored in full, with the same rule for common terms.
                 let common = (texts.len() / COMMON_TERM_SHARE).max(COMMON_TERM_MIN) as u32;

@@ -59,3 +59,27 @@ fn the_best_phrasing_of_the_target_is_reported() {
     let ranking = matcher.rank("地址填错了");
     assert_eq!(matcher.phrasing_text(ranking.best().unwrap().phrasing), "地址填错了怎么改");
 }
+
+#[test]
+fn a_text_weighs_its_distinct_characters_and_bigrams() {
+    let matcher = matcher(shop());
+    let stats = &matcher.stats;
+    for text in ["退款退款多久到账啊", "发票", "从未见过的字", "iphone 15 退款"] {
+        let analysis = Analysis::new(text, &matcher.segmenter);
+        let lookup = stats.chars.look_up(&analysis.char_terms());
+        let weights =
+            TextWeights::new(&analysis, &lookup, stats, |w| matcher.segmenter.background_frequency(w));
+        let idf = |term: &str| stats.chars.idf_of(stats.chars.look_up(&[term]).terms()[0].id);
+        let chars: f32 = analysis.char_set.iter().map(|c| idf(&c.to_string())).sum();
+        let bigrams: f32 = analysis.bigrams.iter().map(|&(a, b)| idf(&format!("{a}{b}"))).sum();
+        assert_eq!((weights.char_total, weights.bigram_total), (chars, bigrams), "{text}");
+    }
+}
+
+#[test]
+fn a_synonym_finds_a_phrasing_that_shares_no_character_with_the_message() {
+    // The test segmenter groups 退款, 退钱 and 返款: only the word retrieval can find it.
+    let matcher = matcher(vec![target(&["退钱"]), target(&["发票怎么开"]), target(&["修改地址"])]);
+    let ranking = matcher.rank("返款");
+    assert_eq!(ranking.best().map(|best| best.target), Some(0), "{:?}", ranking.candidates);
+}

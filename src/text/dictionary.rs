@@ -108,6 +108,11 @@ impl SynonymGroups {
         self.canonical_of.get(word).map_or(word, String::as_str)
     }
 
+    /// True when `word` belongs to a group.
+    pub fn contains(&self, word: &str) -> bool {
+        self.canonical_of.contains_key(word)
+    }
+
     /// Every word that belongs to a group.
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.canonical_of.keys().map(String::as_str)
