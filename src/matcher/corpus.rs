@@ -39,8 +39,7 @@ impl QueryTerm {
 
 /// A query's distinct terms resolved against one scorer, sorted by id, with a small hash
 /// table from id to term in which no two of the query's terms share a slot: looking a
-/// document's term up is one read and one comparison, with no branch on the outcome (a
-/// document's terms are in the query about half the time, which no predictor guesses).
+/// document's term up is one read and one comparison, never a walk along a probe chain.
 #[derive(Debug, Clone)]
 pub struct QueryTerms {
     terms: Vec<QueryTerm>,
