@@ -247,7 +247,7 @@ impl Bm25 {
     /// Inverse document frequency of the term with id `id`; an unseen term (none) gets the
     /// largest.
     pub fn idf_of(&self, id: Option<u32>) -> f32 {
-        let df = id.and_then(|id| self.document_frequency.get(id as usize)).copied().unwrap_or(0) as f32;
+        let df = id.map_or(0, |id| self.document_frequency_of(id)) as f32;
         (1.0 + (self.documents() as f32 - df + 0.5) / (df + 0.5)).ln()
     }
 
