@@ -38,6 +38,8 @@ pub struct CustomerPatch {
 }
 
 const FIND: &str = concat!("SELECT ", customer_columns!(), " FROM customers WHERE id = $1");
+const BY_EXTERNAL_ID: &str =
+    concat!("SELECT ", customer_columns!(), " FROM customers WHERE channel = $1 AND external_id = $2");
 
 impl StoreTx<'_> {
     /// The customer with this channel id, created on first contact; a non-empty
@@ -48,6 +50,14 @@ impl StoreTx<'_> {
         external_id: &str,
         display_name: &str,
     ) -> Result<Customer, StoreError> {
+        // Most messages come from a known customer with nothing new to store: a read, which
+        // leaves the record (and its `updated_at`) as it is.
+        if let Some(row) = self.tx.fetch_optional(BY_EXTERNAL_ID, params![channel, external_id]).await? {
+            let known = customer(&row)?;
+            if display_name.is_empty() || display_name == known.display_name {
+                return Ok(known);
+            }
+        }
         let sql = concat!(
             "INSERT INTO customers (channel, external_id, display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) ",
             "ON CONFLICT (channel, external_id) DO UPDATE SET updated_at = excluded.updated_at, ",
@@ -101,15 +111,8 @@ impl Store {
         channel: &str,
         external_id: &str,
     ) -> Result<Option<Customer>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            customer_columns!(),
-            " FROM customers WHERE channel = $1 AND external_id = $2"
-        ))
-        .bind(channel)
-        .bind(external_id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row =
+            sqlx::query(BY_EXTERNAL_ID).bind(channel).bind(external_id).fetch_optional(self.pool()).await?;
         row.as_ref().map(customer).transpose()
     }
 }

@@ -29,7 +29,7 @@ impl StoreTx<'_> {
             new.payload.to_string(),
             created_at
         ];
-        let id: i64 = self.tx.fetch_one(sql, params).await?.get("id")?;
+        let id = self.tx.insert_one(sql, params).await?;
         Ok(Event {
             id,
             kind: new.kind,

@@ -53,10 +53,7 @@ impl StoreTx<'_> {
             new.knowledge_version.as_deref(),
             created_at,
         ];
-        let id: Option<i64> = match self.tx.fetch_optional(sql, params).await? {
-            Some(row) => Some(row.get("id")?),
-            None => None,
-        };
+        let id = self.tx.insert(sql, params).await?;
         Ok(id.map(|id| Message {
             id,
             conversation_id: new.conversation_id,

@@ -158,12 +158,12 @@ pub(crate) enum Tx<'a> {
 const NAMES: [&str; 16] =
     ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$16"];
 
-/// Runs `sql` on SQLite and returns its rows.
-fn lite_rows(
-    connection: &rusqlite::Connection,
+/// `sql` prepared (or found in the connection's cache) with `params` bound.
+fn lite_statement<'c>(
+    connection: &'c rusqlite::Connection,
     sql: &str,
     params: &[Param],
-) -> Result<Vec<LiteRow>, StoreError> {
+) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
     for (name, param) in NAMES.iter().zip(params) {
         let index = statement
@@ -171,6 +171,16 @@ fn lite_rows(
             .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_string()))?;
         statement.raw_bind_parameter(index, param)?;
     }
+    Ok(statement)
+}
+
+/// Runs `sql` on SQLite and returns its rows.
+fn lite_rows(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<LiteRow>, StoreError> {
+    let mut statement = lite_statement(connection, sql, params)?;
     let columns: std::sync::Arc<[String]> =
         statement.column_names().into_iter().map(str::to_string).collect();
     let width = columns.len();
@@ -225,6 +235,37 @@ impl Tx<'_> {
         self.fetch_optional(sql, params).await?.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
     }
 
+    /// Inserts a row and returns its id; `None` when `ON CONFLICT DO NOTHING` dropped it.
+    /// `sql` ends in `RETURNING id`, which SQLite's writer leaves out: SQLite would build a
+    /// temporary table to hold the returned row, where the connection knows the id anyway.
+    pub(crate) async fn insert(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Param>,
+    ) -> Result<Option<i64>, StoreError> {
+        match self {
+            Tx::Any(tx) => match any_query(sql, params).fetch_optional(&mut **tx).await? {
+                Some(row) => Ok(Some(sqlx::Row::try_get(&row, "id")?)),
+                None => Ok(None),
+            },
+            Tx::Lite(tx) => {
+                let connection = tx.connection()?;
+                let plain = sql.strip_suffix(" RETURNING id").unwrap_or(sql);
+                let inserted = lite_statement(connection, plain, &params)?.raw_execute()?;
+                Ok((inserted > 0).then(|| connection.last_insert_rowid()))
+            }
+        }
+    }
+
+    /// Inserts a row that cannot conflict and returns its id (see [`Tx::insert`]).
+    pub(crate) async fn insert_one(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Param>,
+    ) -> Result<i64, StoreError> {
+        self.insert(sql, params).await?.ok_or(StoreError::Database(sqlx::Error::RowNotFound))
+    }
+
     /// Runs `sql` for its effect.
     pub(crate) async fn execute(&mut self, sql: &'static str, params: Vec<Param>) -> Result<(), StoreError> {
         match self {
@@ -232,7 +273,7 @@ impl Tx<'_> {
                 any_query(sql, params).execute(&mut **tx).await?;
             }
             Tx::Lite(tx) => {
-                lite_rows(tx.connection()?, sql, &params)?;
+                lite_statement(tx.connection()?, sql, &params)?.raw_execute()?;
             }
         }
         Ok(())

@@ -146,7 +146,26 @@ store_test!(a_repeated_platform_message_id_is_dropped, |store| {
     let (_, _, other_customer) = inbound(store, "u3", Some("m-1")).await;
     check(other_customer.is_some(), "the id is unique per customer only")?;
     let messages = store.messages(conversation.id).await.unwrap();
-    check(messages.len() == 1, format!("{} messages", messages.len()))
+    check(messages.len() == 1, format!("{} messages", messages.len()))?;
+    check(first == Some(messages[0].id), "the id returned is the stored message's")
+});
+
+store_test!(a_known_customer_is_left_as_is_until_a_new_name_comes, |store| {
+    let mut tx = store.begin().await.unwrap();
+    let created = tx.upsert_customer("app", "u-name", "").await.unwrap();
+    tx.commit().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mut tx = store.begin().await.unwrap();
+    let known = tx.upsert_customer("app", "u-name", "").await.unwrap();
+    let named = tx.upsert_customer("app", "u-name", "小李").await.unwrap();
+    let unnamed = tx.upsert_customer("app", "u-name", "").await.unwrap();
+    tx.commit().await.unwrap();
+    check(known == created, format!("a message changes no field: {known:?} {created:?}"))?;
+    check(
+        named.id == created.id && named.display_name == "小李" && named.updated_at > created.updated_at,
+        format!("a new name is stored: {named:?}"),
+    )?;
+    check(unnamed.display_name == "小李", "an empty name keeps the stored one")
 });
 
 store_test!(a_closed_conversation_gives_way_to_a_new_one, |store| {

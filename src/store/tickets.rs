@@ -78,8 +78,7 @@ impl StoreTx<'_> {
     ) -> Result<TicketNote, StoreError> {
         let created_at = now_ms();
         let sql = "INSERT INTO ticket_notes (ticket_id, agent_id, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
-        let id: i64 =
-            self.tx.fetch_one(sql, params![ticket_id, agent_id, body, created_at]).await?.get("id")?;
+        let id = self.tx.insert_one(sql, params![ticket_id, agent_id, body, created_at]).await?;
         Ok(TicketNote { id, ticket_id, agent_id, body: body.to_string(), created_at })
     }
 }
