@@ -5,6 +5,7 @@
 
 mod agent_actions;
 mod handoff;
+mod hints;
 mod locks;
 mod receive;
 mod reload;
@@ -24,6 +25,7 @@ use crate::channels::Delivery;
 use crate::config::Config;
 use crate::store::{Customer, Event, Message, Store, StoreError};
 use crate::webhooks::WebhookClient;
+use hints::Hints;
 use locks::KeyedLocks;
 
 /// Why the service could not handle a request.
@@ -36,6 +38,10 @@ pub enum ServiceError {
     #[error("internal task failed: {0}")]
     Task(String),
 }
+
+/// Customers whose conversation state is kept as a hint (see `hints`): a hint is a few
+/// hundred bytes, so at most twice this is some tens of megabytes.
+const HINTS_KEPT: usize = 50_000;
 
 /// The running kefu: database, brain, configuration and the live hub, shared by every
 /// request.
@@ -51,6 +57,7 @@ pub struct Service {
     webhooks: WebhookClient,
     delivery: Delivery,
     customer_locks: KeyedLocks,
+    hints: Hints,
     assignment: tokio::sync::Mutex<()>,
     reloading: tokio::sync::Mutex<()>,
     reload_status: std::sync::Mutex<ReloadStatus>,
@@ -75,6 +82,7 @@ impl Service {
             webhooks,
             delivery,
             customer_locks: KeyedLocks::default(),
+            hints: Hints::new(HINTS_KEPT),
             assignment: tokio::sync::Mutex::new(()),
             reloading: tokio::sync::Mutex::new(()),
             reload_status: std::sync::Mutex::new(ReloadStatus::default()),

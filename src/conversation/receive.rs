@@ -3,16 +3,20 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::json;
 
+use super::handoff::Staffing;
+use super::hints::Hint;
 use super::{Service, ServiceError, now_ms};
 use crate::brain::Brain;
 use crate::dialog::{
     Action, Decision, DialogState, Outcome, Policy, respond, respond_to_media, respond_to_webhook, welcome,
 };
 use crate::knowledge::Reply;
+use crate::matcher::Ranking;
 use crate::store::{
-    Conversation, ConversationState, Customer, CustomerPatch, Message, NewEvent, NewMessage, Sender,
+    Conversation, ConversationState, Customer, CustomerPatch, Event, Message, NewEvent, NewMessage, Sender,
     StoreError, StoreTx,
 };
 
@@ -50,7 +54,11 @@ pub struct Delivered {
     pub transferred_out: bool,
 }
 
-/// What one bot turn produced, to store in the second transaction.
+/// Phrasings up to which the dialog step runs on the async runtime: matching them takes
+/// some tens of microseconds, less than handing the step to a blocking thread and back.
+const INLINE_PHRASINGS: usize = 5_000;
+
+/// What one bot turn produced, to store.
 struct BotTurn {
     state: DialogState,
     decision: Decision,
@@ -59,11 +67,47 @@ struct BotTurn {
     handoff: Option<(serde_json::Value, Option<String>)>,
 }
 
+impl BotTurn {
+    fn new(state: DialogState, decision: Decision, ranking: &Option<Ranking>) -> BotTurn {
+        let confidence = ranking.as_ref().and_then(|r| r.best()).map(|c| c.confidence);
+        BotTurn { state, decision, confidence, replies: Vec::new(), handoff: None }
+    }
+
+    /// Collects the core's replies and hand-off; returns the webhook call it asks for, if any.
+    fn take(&mut self, actions: Vec<Action>) -> Option<(String, serde_json::Value)> {
+        let mut call = None;
+        for action in actions {
+            match action {
+                Action::Reply { reply } => self.replies.push(reply),
+                Action::Handoff { reason } => {
+                    let group = match &reason {
+                        crate::dialog::HandoffReason::Flow { group, .. } => group.clone(),
+                        _ => None,
+                    };
+                    self.handoff = Some((serde_json::to_value(&reason).unwrap_or_default(), group));
+                }
+                Action::CallWebhook { webhook, payload, .. } => call = Some((webhook, payload)),
+            }
+        }
+        call
+    }
+}
+
+/// A bot turn worked out before its message was stored, and the state it assumed.
+struct Guess {
+    expected: DialogState,
+    turn: BotTurn,
+    staffing: Option<Staffing>,
+}
+
 impl Service {
     /// Handles one customer message. Returns once it is stored and answered (or queued).
     pub async fn receive(&self, inbound: Inbound) -> Result<Delivered, ServiceError> {
-        let _turn =
-            self.customer_locks.lock(format!("{}\u{1f}{}", inbound.channel, inbound.external_id)).await;
+        let key = format!("{}\u{1f}{}", inbound.channel, inbound.external_id);
+        let _turn = self.customer_locks.lock(key.clone()).await;
+        // One brain for the whole turn: a reload meanwhile does not change its answer.
+        let brain = self.brain();
+        let guess = self.guess(&brain, &key, &inbound).await?;
         let mut tx = self.store.begin().await?;
         let customer =
             tx.upsert_customer(&inbound.channel, &inbound.external_id, &inbound.display_name).await?;
@@ -110,10 +154,31 @@ impl Service {
                 ..NewEvent::default()
             })
             .await?;
+        if let Some(guess) = guess
+            && conversation.state == ConversationState::Bot
+            && guess.expected == dialog_state(&conversation)
+        {
+            // The guess holds: the answer goes in with the message.
+            let (stored, events) = self
+                .write_turn(
+                    &mut tx,
+                    &brain,
+                    &mut conversation,
+                    message_id,
+                    &inbound.text,
+                    guess.turn,
+                    guess.staffing,
+                )
+                .await?;
+            tx.commit().await?;
+            self.hub.publish([event]);
+            return self.finish_turn(&key, &customer, conversation, message_id, stored, events).await;
+        }
         tx.commit().await?;
         self.hub.publish([event]);
         if conversation.state != ConversationState::Bot {
             // An agent answers (or will): the bot stays silent.
+            self.hints.remember(&key, Hint::Agent);
             return Ok(Delivered {
                 conversation_id: conversation.id,
                 message_id: Some(message_id),
@@ -123,7 +188,33 @@ impl Service {
                 transferred_out: false,
             });
         }
-        self.bot_turn(&customer, conversation, message_id, &inbound).await
+        self.bot_turn(&brain, &key, &customer, conversation, message_id, &inbound).await
+    }
+
+    /// The bot's turn on `inbound`, worked out before the message is stored from the state
+    /// its conversation is expected to hold (see `hints`). None when an agent serves the
+    /// customer, for an image or a card, and when the turn calls a webhook: a call to the
+    /// shop's backend must not be made on a guess.
+    async fn guess(
+        &self,
+        brain: &Arc<Brain>,
+        key: &str,
+        inbound: &Inbound,
+    ) -> Result<Option<Guess>, ServiceError> {
+        let Hint::Bot(expected) = self.hints.expected(key) else { return Ok(None) };
+        if inbound.media.is_some() {
+            return Ok(None);
+        }
+        let outcome = self.respond(brain, expected.clone(), &inbound.text).await?;
+        let mut turn = BotTurn::new(outcome.state, outcome.decision, &outcome.ranking);
+        if turn.take(outcome.actions).is_some() {
+            return Ok(None);
+        }
+        let staffing = match turn.handoff {
+            Some(_) => Some(self.staffing().await?),
+            None => None,
+        };
+        Ok(Some(Guess { expected, turn, staffing }))
     }
 
     /// Greets a customer who opened the chat, when the bot serves them and no flow is
@@ -136,7 +227,8 @@ impl Service {
         key: &str,
         came_from: &str,
     ) -> Result<Option<Delivered>, ServiceError> {
-        let _turn = self.customer_locks.lock(format!("{channel}\u{1f}{external_id}")).await;
+        let customer_key = format!("{channel}\u{1f}{external_id}");
+        let _turn = self.customer_locks.lock(customer_key.clone()).await;
         let mut tx = self.store.begin().await?;
         let customer = tx.upsert_customer(channel, external_id, "").await?;
         if !came_from.is_empty()
@@ -176,6 +268,7 @@ impl Service {
         }
         tx.save_conversation(&conversation).await?;
         tx.commit().await?;
+        self.hints.remember(&customer_key, Hint::Bot(outcome.state));
         self.deliver_to(&customer, Vec::new(), stored.clone());
         Ok(Some(Delivered {
             conversation_id: conversation.id,
@@ -191,38 +284,46 @@ impl Service {
     /// it decided.
     async fn bot_turn(
         &self,
-        customer: &Customer,
-        conversation: Conversation,
-        message_id: i64,
-        inbound: &Inbound,
-    ) -> Result<Delivered, ServiceError> {
-        // One brain for the whole turn: a reload meanwhile does not change its answer.
-        let brain = self.brain();
-        let state = dialog_state(&conversation);
-        let turn = if inbound.media.is_some() {
-            let outcome = respond_to_media(Policy::of(&self.config), &state);
-            self.perform(&brain, customer, &conversation, outcome).await
-        } else {
-            self.run_core(&brain, customer, &conversation, state, &inbound.text).await?
-        };
-        self.store_turn(&brain, customer, conversation, message_id, &inbound.text, turn).await
-    }
-
-    /// Stores a bot turn's replies and state, hands off if it asked to, then delivers.
-    async fn store_turn(
-        &self,
-        brain: &Brain,
+        brain: &Arc<Brain>,
+        key: &str,
         customer: &Customer,
         mut conversation: Conversation,
         message_id: i64,
-        text: &str,
-        turn: BotTurn,
+        inbound: &Inbound,
     ) -> Result<Delivered, ServiceError> {
+        let state = dialog_state(&conversation);
+        let turn = if inbound.media.is_some() {
+            let outcome = respond_to_media(Policy::of(&self.config), &state);
+            self.perform(brain, customer, &conversation, outcome).await
+        } else {
+            let outcome = self.respond(brain, state, &inbound.text).await?;
+            self.perform(brain, customer, &conversation, outcome).await
+        };
         let staffing = match turn.handoff {
             Some(_) => Some(self.staffing().await?),
             None => None,
         };
         let mut tx = self.store.begin().await?;
+        let (stored, events) = self
+            .write_turn(&mut tx, brain, &mut conversation, message_id, &inbound.text, turn, staffing)
+            .await?;
+        tx.commit().await?;
+        self.finish_turn(key, customer, conversation, message_id, stored, events).await
+    }
+
+    /// Writes a bot turn's replies and state in `tx`, handing off if it asked to; returns
+    /// the replies as stored and the events to publish once `tx` commits.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_turn(
+        &self,
+        tx: &mut StoreTx<'static>,
+        brain: &Brain,
+        conversation: &mut Conversation,
+        message_id: i64,
+        text: &str,
+        turn: BotTurn,
+        staffing: Option<Staffing>,
+    ) -> Result<(Vec<Message>, Vec<Event>), ServiceError> {
         let mut outgoing = Vec::new();
         for (index, reply) in turn.replies.iter().enumerate() {
             let first = index == 0;
@@ -242,7 +343,7 @@ impl Service {
         let mut events = Vec::new();
         if let (Some((reason, group)), Some(staffing)) = (turn.handoff, staffing) {
             let (notices, handoff_events) =
-                self.hand_off(&mut tx, staffing, &mut conversation, reason, group, text).await?;
+                self.hand_off(tx, staffing, conversation, reason, group, text).await?;
             if conversation.state == ConversationState::Closed {
                 // Nobody can take it: "transferring you" would contradict the ticket notice.
                 let transferring =
@@ -264,9 +365,27 @@ impl Service {
             }
             events.extend(handoff_events);
         }
-        tx.save_conversation(&conversation).await?;
-        let stored = insert_all(&mut tx, &outgoing).await?;
-        tx.commit().await?;
+        tx.save_conversation(conversation).await?;
+        let stored = insert_all(tx, &outgoing).await?;
+        Ok((stored, events))
+    }
+
+    /// After a bot turn committed: delivers its replies, remembers the state for the
+    /// customer's next message, and lets an agent take the conversation if it was queued.
+    async fn finish_turn(
+        &self,
+        key: &str,
+        customer: &Customer,
+        conversation: Conversation,
+        message_id: i64,
+        stored: Vec<Message>,
+        events: Vec<Event>,
+    ) -> Result<Delivered, ServiceError> {
+        let hint = match conversation.state {
+            ConversationState::Bot => Hint::Bot(dialog_state(&conversation)),
+            _ => Hint::Agent,
+        };
+        self.hints.remember(key, hint);
         let queued = conversation.state == ConversationState::Queued;
         let transferred_out = events.iter().any(|event| event.kind == "transferred_out");
         self.deliver_to(customer, events, stored.clone());
@@ -288,24 +407,22 @@ impl Service {
         })
     }
 
-    /// The dialog core's decision on `text`, webhook calls included.
-    async fn run_core(
+    /// The dialog core's decision on `text` from `state`.
+    async fn respond(
         &self,
         brain: &Arc<Brain>,
-        customer: &Customer,
-        conversation: &Conversation,
         state: DialogState,
         text: &str,
-    ) -> Result<BotTurn, ServiceError> {
-        let (snapshot, config, message) = (brain.clone(), self.config.clone(), text.to_string());
+    ) -> Result<Outcome, ServiceError> {
         let now = now_ms() / 1000;
-        // Matching is CPU work: keep it off the async runtime.
-        let outcome = tokio::task::spawn_blocking(move || {
-            respond(&snapshot, Policy::of(&config), &state, &message, now)
-        })
-        .await
-        .map_err(|e| ServiceError::Task(e.to_string()))?;
-        Ok(self.perform(brain, customer, conversation, outcome).await)
+        if brain.matcher.phrasing_count() <= INLINE_PHRASINGS {
+            return Ok(respond(brain, Policy::of(&self.config), &state, text, now));
+        }
+        let (snapshot, config, message) = (brain.clone(), self.config.clone(), text.to_string());
+        // Matching many phrasings is CPU work: keep it off the async runtime.
+        tokio::task::spawn_blocking(move || respond(&snapshot, Policy::of(&config), &state, &message, now))
+            .await
+            .map_err(|e| ServiceError::Task(e.to_string()))
     }
 
     /// Carries out a core outcome's actions: collects replies and the hand-off, and calls
@@ -317,32 +434,11 @@ impl Service {
         conversation: &Conversation,
         outcome: Outcome,
     ) -> BotTurn {
-        let confidence = outcome.ranking.as_ref().and_then(|r| r.best()).map(|c| c.confidence);
-        let mut turn = BotTurn {
-            state: outcome.state,
-            decision: outcome.decision,
-            confidence,
-            replies: Vec::new(),
-            handoff: None,
-        };
+        let mut turn = BotTurn::new(outcome.state, outcome.decision, &outcome.ranking);
         let mut pending = outcome.actions;
         let caller = format!("{}:{}", conversation.channel, conversation.customer_id);
         for _ in 0..8 {
-            let mut call = None;
-            for action in pending.drain(..) {
-                match action {
-                    Action::Reply { reply } => turn.replies.push(reply),
-                    Action::Handoff { reason } => {
-                        let group = match &reason {
-                            crate::dialog::HandoffReason::Flow { group, .. } => group.clone(),
-                            _ => None,
-                        };
-                        turn.handoff = Some((serde_json::to_value(&reason).unwrap_or_default(), group));
-                    }
-                    Action::CallWebhook { webhook, payload, .. } => call = Some((webhook, payload)),
-                }
-            }
-            let Some((webhook, payload)) = call else { break };
+            let Some((webhook, payload)) = turn.take(std::mem::take(&mut pending)) else { break };
             if conversation.channel.starts_with("wechat:") {
                 self.delivery.bot_typing(customer);
             }
@@ -379,7 +475,8 @@ impl Service {
             .ok_or_else(|| StoreError::Corrupt("a message without its conversation".into()))?;
         let replies = self.store.replies_to(original.id).await?;
         if replies.is_empty() && conversation.state == ConversationState::Bot {
-            return self.bot_turn(&customer, conversation, original.id, inbound).await;
+            let key = format!("{}\u{1f}{}", inbound.channel, inbound.external_id);
+            return self.bot_turn(&self.brain(), &key, &customer, conversation, original.id, inbound).await;
         }
         Ok(Delivered {
             message_id: Some(original.id),
@@ -462,7 +559,7 @@ impl Service {
 
 /// The conversation's dialog state; an unreadable one starts afresh.
 fn dialog_state(conversation: &Conversation) -> DialogState {
-    serde_json::from_value(conversation.dialog_state.clone()).unwrap_or_else(|error| {
+    DialogState::deserialize(&conversation.dialog_state).unwrap_or_else(|error| {
         tracing::warn!(conversation_id = conversation.id, error = %error, "unreadable dialog state, starting afresh");
         DialogState::default()
     })

@@ -69,3 +69,28 @@ async fn customers_at_once_a_flow_a_retry_and_a_hand_off_on_postgresql() {
     app.stop().await;
     drop_database(&server, &name).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_take_turns_on_one_customers_conversation() {
+    let Some((database, server, name)) = fresh_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&dir.path().join("unused.db"));
+    config.database_url = database;
+    let one = spawn_with(config.clone()).await;
+    let two = spawn_with(config).await;
+    // Each replica answers from what the database holds, whatever it saw of the customer.
+    let first = one.say("pg-both", "？？？", None).await;
+    assert_eq!(first["state"], "bot", "{first}");
+    let answered = two.say("pg-both", "退款多久到账", None).await;
+    assert!(texts(&answered["replies"])[0].contains("原路退回"), "{answered}");
+    // Replica one last saw a fallback; the answer since reset the count: no hand-off.
+    let again = one.say("pg-both", "？？？", None).await;
+    assert_eq!(again["state"], "bot", "{again}");
+    // Replica two last saw an answer; a fallback since: this second one in a row hands off.
+    let handed = two.say("pg-both", "……!!", None).await;
+    assert_ne!(handed["state"], "bot", "{handed}");
+    assert_eq!(handed["conversation_id"], first["conversation_id"]);
+    one.stop().await;
+    two.stop().await;
+    drop_database(&server, &name).await;
+}

@@ -176,6 +176,32 @@ async fn a_restart_mid_conversation_keeps_state_and_history() {
 }
 
 #[tokio::test]
+async fn a_conversation_changed_behind_the_bots_back_is_answered_from_what_it_holds() {
+    let app = spawn_app().await;
+    // One fallback: a second in a row would hand off.
+    let first = app.say("u-changed", "？？？", None).await;
+    assert_eq!(first["state"], "bot", "{first}");
+    // Something else (another replica, an operator) resets the conversation's dialog state.
+    let store = &app.started.service.store;
+    let id = first["conversation_id"].as_i64().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let mut conversation = tx.conversation(id).await.unwrap().unwrap();
+    assert_eq!(conversation.dialog_state["consecutive_fallbacks"], 1, "{conversation:?}");
+    conversation.dialog_state = json!({});
+    tx.save_conversation(&conversation).await.unwrap();
+    tx.commit().await.unwrap();
+    // The bot expected one fallback behind it; the conversation holds none: no hand-off.
+    let second = app.say("u-changed", "……!!", None).await;
+    assert_eq!(second["state"], "bot", "{second}");
+    let stored = store.conversation(id).await.unwrap().unwrap();
+    assert_eq!(stored.dialog_state["consecutive_fallbacks"], 1, "{stored:?}");
+    // And from there on it goes by what was stored: the next fallback hands off.
+    let third = app.say("u-changed", "？？？", None).await;
+    assert_ne!(third["state"], "bot", "{third}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn bad_credentials_foreign_conversations_and_malformed_requests_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let (mei_id, mei) = app.online_agent("mei2", 3).await;
