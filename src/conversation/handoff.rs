@@ -9,36 +9,18 @@ use super::receive::{insert_all, system_message};
 use super::{Service, ServiceError, now_ms};
 use crate::agents::plan_assignments;
 use crate::store::{
-    Agent, AgentStatus, Conversation, ConversationState, Event, NewEvent, NewMessage, StoreError, StoreTx,
+    AgentStatus, Conversation, ConversationState, Event, NewEvent, NewMessage, StoreError, StoreTx,
 };
 
 /// How long a ticket's subject may be, in characters.
 const SUBJECT_CHARS: usize = 60;
 
-/// What a hand-off decides on, read before its transaction: on SQLite a pool query inside
-/// the transaction could wait for the write lock the transaction itself holds.
-pub(super) struct Staffing {
-    agents: Vec<Agent>,
-    queue: Vec<Conversation>,
-    active: HashMap<i64, i64>,
-}
-
 impl Service {
-    /// The agents, the queue and who serves how many, now.
-    pub(super) async fn staffing(&self) -> Result<Staffing, ServiceError> {
-        Ok(Staffing {
-            agents: self.store.agents().await?,
-            queue: self.store.queue().await?,
-            active: self.store.active_counts().await?.into_iter().collect(),
-        })
-    }
-
     /// Hands `conversation` off inside `tx`: queued, or closed with a ticket when nobody can
     /// take it. Returns the notices for the customer and the events.
     pub(super) async fn hand_off(
         &self,
         tx: &mut StoreTx<'static>,
-        staffing: Staffing,
         conversation: &mut Conversation,
         reason: serde_json::Value,
         group: Option<String>,
@@ -67,7 +49,9 @@ impl Service {
                 .await?;
             return Ok((Vec::new(), vec![event]));
         }
-        let someone_online = staffing.agents.iter().any(|a| a.status == AgentStatus::Online && !a.disabled);
+        // Read in the transaction: two hand-offs at once see each other's place in the queue.
+        let agents = tx.agents().await?;
+        let someone_online = agents.iter().any(|a| a.status == AgentStatus::Online && !a.disabled);
         if !self.hours.is_open(now) || !someone_online {
             let subject: String = last_text.chars().take(SUBJECT_CHARS).collect();
             let ticket = tx
@@ -91,10 +75,11 @@ impl Service {
         conversation.queued_at = Some(now);
         conversation.agent_id = None;
         let mut queue: Vec<Conversation> =
-            staffing.queue.into_iter().filter(|c| c.id != conversation.id).collect();
+            tx.queue().await?.into_iter().filter(|c| c.id != conversation.id).collect();
         let position = queue.len() + 1;
         queue.push(conversation.clone());
-        let taken_at_once = plan_assignments(&queue, &staffing.agents, &staffing.active)
+        let active: HashMap<i64, i64> = tx.active_counts().await?.into_iter().collect();
+        let taken_at_once = plan_assignments(&queue, &agents, &active)
             .iter()
             .any(|plan| plan.conversation_id == conversation.id);
         let event = tx

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::handoff::Staffing;
 use super::hints::Hint;
 use super::{Service, ServiceError, now_ms};
 use crate::brain::Brain;
@@ -97,7 +96,6 @@ impl BotTurn {
 struct Guess {
     expected: DialogState,
     turn: BotTurn,
-    staffing: Option<Staffing>,
 }
 
 impl Service {
@@ -160,15 +158,7 @@ impl Service {
         {
             // The guess holds: the answer goes in with the message.
             let (stored, events) = self
-                .write_turn(
-                    &mut tx,
-                    &brain,
-                    &mut conversation,
-                    message_id,
-                    &inbound.text,
-                    guess.turn,
-                    guess.staffing,
-                )
+                .write_turn(&mut tx, &brain, &mut conversation, message_id, &inbound.text, guess.turn)
                 .await?;
             tx.commit().await?;
             self.hub.publish([event]);
@@ -210,11 +200,7 @@ impl Service {
         if turn.take(outcome.actions).is_some() {
             return Ok(None);
         }
-        let staffing = match turn.handoff {
-            Some(_) => Some(self.staffing().await?),
-            None => None,
-        };
-        Ok(Some(Guess { expected, turn, staffing }))
+        Ok(Some(Guess { expected, turn }))
     }
 
     /// Greets a customer who opened the chat, when the bot serves them and no flow is
@@ -299,21 +285,15 @@ impl Service {
             let outcome = self.respond(brain, state, &inbound.text).await?;
             self.perform(brain, customer, &conversation, outcome).await
         };
-        let staffing = match turn.handoff {
-            Some(_) => Some(self.staffing().await?),
-            None => None,
-        };
         let mut tx = self.store.begin().await?;
-        let (stored, events) = self
-            .write_turn(&mut tx, brain, &mut conversation, message_id, &inbound.text, turn, staffing)
-            .await?;
+        let (stored, events) =
+            self.write_turn(&mut tx, brain, &mut conversation, message_id, &inbound.text, turn).await?;
         tx.commit().await?;
         self.finish_turn(key, customer, conversation, message_id, stored, events).await
     }
 
     /// Writes a bot turn's replies and state in `tx`, handing off if it asked to; returns
     /// the replies as stored and the events to publish once `tx` commits.
-    #[allow(clippy::too_many_arguments)]
     async fn write_turn(
         &self,
         tx: &mut StoreTx<'static>,
@@ -322,7 +302,6 @@ impl Service {
         message_id: i64,
         text: &str,
         turn: BotTurn,
-        staffing: Option<Staffing>,
     ) -> Result<(Vec<Message>, Vec<Event>), ServiceError> {
         let mut outgoing = Vec::new();
         for (index, reply) in turn.replies.iter().enumerate() {
@@ -341,9 +320,8 @@ impl Service {
         }
         conversation.dialog_state = serde_json::to_value(&turn.state).unwrap_or_default();
         let mut events = Vec::new();
-        if let (Some((reason, group)), Some(staffing)) = (turn.handoff, staffing) {
-            let (notices, handoff_events) =
-                self.hand_off(tx, staffing, conversation, reason, group, text).await?;
+        if let Some((reason, group)) = turn.handoff {
+            let (notices, handoff_events) = self.hand_off(tx, conversation, reason, group, text).await?;
             if conversation.state == ConversationState::Closed {
                 // Nobody can take it: "transferring you" would contradict the ticket notice.
                 let transferring =

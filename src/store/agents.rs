@@ -101,9 +101,16 @@ impl Store {
 
     /// Every agent, by id.
     pub async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
-        let rows = sqlx::query(concat!("SELECT ", agent_columns!(), " FROM agents ORDER BY id"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(ALL).fetch_all(self.pool()).await?;
         rows.iter().map(agent).collect()
     }
 }
+
+impl StoreTx<'_> {
+    /// Every agent, by id, as this unit of work sees them.
+    pub async fn agents(&mut self) -> Result<Vec<Agent>, StoreError> {
+        self.tx.fetch_all(ALL, params![]).await?.iter().map(agent).collect()
+    }
+}
+
+const ALL: &str = concat!("SELECT ", agent_columns!(), " FROM agents ORDER BY id");

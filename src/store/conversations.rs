@@ -32,6 +32,17 @@ fn conversation(row: &impl RowRead) -> Result<Conversation, StoreError> {
 }
 
 const FIND: &str = concat!("SELECT ", conversation_columns!(), " FROM conversations WHERE id = $1");
+const QUEUE: &str = concat!(
+    "SELECT ",
+    conversation_columns!(),
+    " FROM conversations WHERE state = 'queued' ORDER BY queued_at, id"
+);
+const ACTIVE_COUNTS: &str = "SELECT agent_id, COUNT(*) AS active FROM conversations \
+     WHERE state = 'human' AND agent_id IS NOT NULL GROUP BY agent_id";
+
+fn active_count(row: &impl RowRead) -> Result<(i64, i64), StoreError> {
+    Ok((row.get("agent_id")?, row.get("active")?))
+}
 
 impl StoreTx<'_> {
     /// The customer's current conversation: the latest one unless it is closed (and not
@@ -67,6 +78,16 @@ impl StoreTx<'_> {
     /// Conversation `id`.
     pub async fn conversation(&mut self, id: i64) -> Result<Option<Conversation>, StoreError> {
         self.tx.fetch_optional(FIND, params![id]).await?.as_ref().map(conversation).transpose()
+    }
+
+    /// Conversations waiting for an agent, longest waiting first, as this unit sees them.
+    pub async fn queue(&mut self) -> Result<Vec<Conversation>, StoreError> {
+        self.tx.fetch_all(QUEUE, params![]).await?.iter().map(conversation).collect()
+    }
+
+    /// How many conversations each agent serves, as this unit sees them.
+    pub async fn active_counts(&mut self) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.tx.fetch_all(ACTIVE_COUNTS, params![]).await?.iter().map(active_count).collect()
     }
 
     /// Forgets that the platform refused messages: the customer wrote again, which reopens
@@ -107,13 +128,7 @@ impl Store {
 
     /// Conversations waiting for an agent, longest waiting first.
     pub async fn queue(&self) -> Result<Vec<Conversation>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            conversation_columns!(),
-            " FROM conversations WHERE state = 'queued' ORDER BY queued_at, id"
-        ))
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(QUEUE).fetch_all(self.pool()).await?;
         rows.iter().map(conversation).collect()
     }
 
@@ -171,11 +186,7 @@ impl Store {
 
     /// How many conversations each agent serves now.
     pub async fn active_counts(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT agent_id, COUNT(*) AS active FROM conversations WHERE state = 'human' AND agent_id IS NOT NULL GROUP BY agent_id",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(|row| Ok((row.get("agent_id")?, row.get("active")?))).collect()
+        let rows = sqlx::query(ACTIVE_COUNTS).fetch_all(self.pool()).await?;
+        rows.iter().map(active_count).collect()
     }
 }

@@ -226,6 +226,22 @@ impl Tx<'_> {
         }
     }
 
+    /// Every row `sql` returns.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Param>,
+    ) -> Result<Vec<TxRow>, StoreError> {
+        match self {
+            Tx::Any(tx) => {
+                Ok(any_query(sql, params).fetch_all(&mut **tx).await?.into_iter().map(TxRow::Any).collect())
+            }
+            Tx::Lite(tx) => {
+                Ok(lite_rows(tx.connection()?, sql, &params)?.into_iter().map(TxRow::Lite).collect())
+            }
+        }
+    }
+
     /// The row `sql` returns; an error when it returns none.
     pub(crate) async fn fetch_one(
         &mut self,
