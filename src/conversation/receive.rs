@@ -101,7 +101,7 @@ struct Guess {
 impl Service {
     /// Handles one customer message. Returns once it is stored and answered (or queued).
     pub async fn receive(&self, inbound: Inbound) -> Result<Delivered, ServiceError> {
-        let key = format!("{}\u{1f}{}", inbound.channel, inbound.external_id);
+        let key = customer_key(&inbound.channel, &inbound.external_id);
         let _turn = self.customer_locks.lock(key.clone()).await;
         // One brain for the whole turn: a reload meanwhile does not change its answer.
         let brain = self.brain();
@@ -213,8 +213,8 @@ impl Service {
         key: &str,
         came_from: &str,
     ) -> Result<Option<Delivered>, ServiceError> {
-        let customer_key = format!("{channel}\u{1f}{external_id}");
-        let _turn = self.customer_locks.lock(customer_key.clone()).await;
+        let hint_key = customer_key(channel, external_id);
+        let _turn = self.customer_locks.lock(hint_key.clone()).await;
         let mut tx = self.store.begin().await?;
         let customer = tx.upsert_customer(channel, external_id, "").await?;
         if !came_from.is_empty()
@@ -254,7 +254,7 @@ impl Service {
         }
         tx.save_conversation(&conversation).await?;
         tx.commit().await?;
-        self.hints.remember(&customer_key, Hint::Bot(outcome.state));
+        self.hints.remember(&hint_key, Hint::Bot(outcome.state));
         self.deliver_to(&customer, Vec::new(), stored.clone());
         Ok(Some(Delivered {
             conversation_id: conversation.id,
@@ -453,7 +453,7 @@ impl Service {
             .ok_or_else(|| StoreError::Corrupt("a message without its conversation".into()))?;
         let replies = self.store.replies_to(original.id).await?;
         if replies.is_empty() && conversation.state == ConversationState::Bot {
-            let key = format!("{}\u{1f}{}", inbound.channel, inbound.external_id);
+            let key = customer_key(&inbound.channel, &inbound.external_id);
             return self.bot_turn(&self.brain(), &key, &customer, conversation, original.id, inbound).await;
         }
         Ok(Delivered {
@@ -533,6 +533,11 @@ impl Service {
             .collect();
         json!(suggestions)
     }
+}
+
+/// Names a customer for their lock and hint: the channel and their id on it.
+fn customer_key(channel: &str, external_id: &str) -> String {
+    format!("{channel}\u{1f}{external_id}")
 }
 
 /// The conversation's dialog state; an unreadable one starts afresh.
