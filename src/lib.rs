@@ -1,6 +1,7 @@
 //! kefu (客服): a customer-service engine — FAQ bot, dialog flows, hand-off to humans.
 
 pub mod agents;
+pub mod allocator;
 pub mod brain;
 pub mod channels;
 pub mod config;

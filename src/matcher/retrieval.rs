@@ -10,6 +10,8 @@
 //! BM25 the reranker's features compute.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use super::corpus::{Bm25, Posting, QueryTerm};
 
@@ -66,10 +68,9 @@ struct SearchTerm<'a> {
 struct Scratch {
     /// Score of every phrasing so far; zero for those no term reached or that dropped out.
     scores: Vec<f32>,
-    /// The phrasings some term reached.
+    /// The phrasings some term reached (and, once no new ones can enter, those that did
+    /// and are still in the running).
     reached: Vec<u32>,
-    /// The phrasings still in the running once new ones can no longer enter.
-    live: Vec<u32>,
     /// The best phrasings so far and the lowest score among them.
     leaders: Leaders,
 }
@@ -88,8 +89,8 @@ struct Leaders {
     member: Vec<bool>,
     /// Phrasings not members whose score rose above `lowest` during the current term.
     risen: Vec<u32>,
-    /// (score, phrasing) of the contenders, while updating.
-    contenders: Vec<(f32, u32)>,
+    /// The contenders, while updating.
+    contenders: Vec<Leader>,
     limit: usize,
     lowest: f32,
 }
@@ -125,25 +126,35 @@ impl Leaders {
             self.lowest = self.members.iter().map(|&p| scores[p as usize]).fold(f32::INFINITY, f32::min);
             return;
         }
-        let contenders = &mut self.contenders;
+        // The worst leader on top: a risen phrasing only has to beat it (most do not once
+        // the first term has filled the places).
+        let mut contenders = std::mem::take(&mut self.contenders);
         contenders.clear();
-        contenders.extend(self.members.iter().chain(&self.risen).map(|&p| (scores[p as usize], p)));
-        self.risen.clear();
-        if contenders.len() > self.limit {
-            contenders.select_nth_unstable_by(self.limit - 1, best_first);
-            contenders.truncate(self.limit);
+        contenders.extend(self.members.iter().map(|&p| Leader(scores[p as usize], p)));
+        let mut heap = BinaryHeap::from(contenders);
+        for &phrasing in &self.risen {
+            let contender = Leader(scores[phrasing as usize], phrasing);
+            if heap.len() < self.limit {
+                heap.push(contender);
+            } else if let Some(mut worst) = heap.peek_mut()
+                && contender < *worst
+            {
+                *worst = contender;
+            }
         }
+        self.risen.clear();
         for &phrasing in &self.members {
             self.member[phrasing as usize] = false;
         }
         self.members.clear();
-        for &(_, phrasing) in contenders.iter() {
+        for &Leader(_, phrasing) in heap.iter() {
             self.members.push(phrasing);
             self.member[phrasing as usize] = true;
         }
-        if contenders.len() == self.limit {
-            self.lowest = contenders.iter().map(|&(score, _)| score).fold(f32::INFINITY, f32::min);
+        if heap.len() == self.limit {
+            self.lowest = heap.peek().map_or(0.0, |worst| worst.0);
         }
+        self.contenders = heap.into_vec();
     }
 }
 
@@ -158,9 +169,23 @@ fn seek(list: &[Posting], from: usize, phrasing: u32) -> usize {
     from + list[from.min(end)..end].partition_point(|p| p.document < phrasing)
 }
 
-/// Best score first; ties go to the earlier phrasing, so results never depend on order.
-fn best_first(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
-    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+/// A phrasing's score and the phrasing, ordered best score first; ties go to the earlier
+/// phrasing, so results never depend on the order phrasings were met in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Leader(f32, u32);
+
+impl Eq for Leader {}
+
+impl Ord for Leader {
+    fn cmp(&self, other: &Leader) -> Ordering {
+        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+    }
+}
+
+impl PartialOrd for Leader {
+    fn partial_cmp(&self, other: &Leader) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl PhrasingIndex {
@@ -228,7 +253,7 @@ impl PhrasingIndex {
             rest[from].min(postings.phrasing_max_weights[phrasing as usize] * rest_idf[from])
                 * ROUNDING_MARGIN
         };
-        let Scratch { scores, reached, live, leaders } = scratch;
+        let Scratch { scores, reached, leaders } = scratch;
         if scores.len() < self.phrasings {
             scores.resize(self.phrasings, 0.0);
         }
@@ -245,17 +270,22 @@ impl PhrasingIndex {
             leaders.update(scores);
             next += 1;
         }
-        live.clear();
-        for &phrasing in reached.iter() {
-            let score = &mut scores[phrasing as usize];
-            if *score + can_add(phrasing, next) >= leaders.lowest {
-                live.push(phrasing);
-            } else {
-                *score = 0.0;
-            }
-        }
+        // The phrasings reached are the running; one drops out (its score zeroed) when it
+        // could no longer reach the leaders. Reading a list costs the same however many are
+        // in the running, so they are counted out only before a list is sought in.
+        let live = reached;
         let mut sorted = false;
         for (at, term) in terms.iter().enumerate().skip(next) {
+            if term.list.len() >= live.len() * SEEK_COST {
+                live.retain(|&phrasing| {
+                    let score = &mut scores[phrasing as usize];
+                    let running = *score + can_add(phrasing, at) >= leaders.lowest;
+                    if !running {
+                        *score = 0.0;
+                    }
+                    running
+                });
+            }
             if term.list.len() < live.len() * SEEK_COST {
                 // Phrasings out of the running have no score: the list is read, not changed.
                 for posting in term.list {
@@ -281,25 +311,15 @@ impl PhrasingIndex {
                 }
             }
             leaders.update(scores);
-            live.retain(|&phrasing| {
-                let score = &mut scores[phrasing as usize];
-                let running = *score + can_add(phrasing, at + 1) >= leaders.lowest;
-                if !running {
-                    *score = 0.0;
-                }
-                running
-            });
         }
-        let mut ranked: Vec<(f32, u32)> = live.iter().map(|&p| (scores[p as usize], p)).collect();
-        for phrasing in reached.drain(..) {
+        // After the last term the leaders are the best.
+        let mut ranked: Vec<Leader> =
+            leaders.members.iter().map(|&phrasing| Leader(scores[phrasing as usize], phrasing)).collect();
+        for phrasing in live.drain(..) {
             scores[phrasing as usize] = 0.0;
         }
-        if ranked.len() > limit {
-            ranked.select_nth_unstable_by(limit - 1, best_first);
-            ranked.truncate(limit);
-        }
-        ranked.sort_unstable_by(best_first);
-        ranked.into_iter().map(|(_, phrasing)| phrasing as usize).collect()
+        ranked.sort_unstable();
+        ranked.into_iter().map(|Leader(_, phrasing)| phrasing as usize).collect()
     }
 }
 
