@@ -88,7 +88,7 @@ impl Brain {
                 Err(BrainError::Invalid(diagnostics))
             }
         };
-        release_freed_memory();
+        crate::allocator::release_freed_memory();
         loaded
     }
 
@@ -163,15 +163,4 @@ pub fn files_version(dirs: &[&Path]) -> String {
         hasher.update(std::fs::read(&file).unwrap_or_default());
     }
     hex::encode(hasher.finalize())[..12].to_string()
-}
-
-/// Hands the memory a build allocated and freed (parsed files, analyses, the index writer's
-/// buffers) back to the system: glibc keeps freed memory in its arenas otherwise, and a
-/// 10 000-entry build leaves tens of megabytes there.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's own arenas.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }

@@ -65,7 +65,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    kefu::allocator::return_freed_memory_at_once();
+    kefu::allocator::configure();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
