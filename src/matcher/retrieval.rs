@@ -10,7 +10,6 @@
 //! BM25 the reranker's features compute.
 
 use std::cell::RefCell;
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::corpus::{Bm25, Posting, QueryTerm};
@@ -109,14 +108,10 @@ impl Leaders {
         self.lowest = 0.0;
     }
 
-    /// Adds `points` to `phrasing`'s score, noting it if it rose above the leaders' floor.
-    /// A term adds to a phrasing at most once, so `risen` holds no repeats.
-    fn add(&mut self, scores: &mut [f32], phrasing: u32, points: f32) {
-        let score = &mut scores[phrasing as usize];
-        *score += points;
-        if *score > self.lowest && !self.member[phrasing as usize] {
-            self.risen.push(phrasing);
-        }
+    /// What one term's pass adds scores with (its fields copied out of `self`, so the
+    /// pass keeps them in registers).
+    fn adder(&mut self) -> Adder<'_> {
+        Adder { member: &self.member, risen: &mut self.risen, lowest: self.lowest }
     }
 
     /// After a term: the leaders are the best of the old leaders and the risen.
@@ -130,10 +125,10 @@ impl Leaders {
         // the first term has filled the places).
         let mut contenders = std::mem::take(&mut self.contenders);
         contenders.clear();
-        contenders.extend(self.members.iter().map(|&p| Leader(scores[p as usize], p)));
+        contenders.extend(self.members.iter().map(|&p| Leader::new(scores[p as usize], p)));
         let mut heap = BinaryHeap::from(contenders);
         for &phrasing in &self.risen {
-            let contender = Leader(scores[phrasing as usize], phrasing);
+            let contender = Leader::new(scores[phrasing as usize], phrasing);
             if heap.len() < self.limit {
                 heap.push(contender);
             } else if let Some(mut worst) = heap.peek_mut()
@@ -147,14 +142,43 @@ impl Leaders {
             self.member[phrasing as usize] = false;
         }
         self.members.clear();
-        for &Leader(_, phrasing) in heap.iter() {
+        for phrasing in heap.iter().map(|leader| leader.phrasing()) {
             self.members.push(phrasing);
             self.member[phrasing as usize] = true;
         }
         if heap.len() == self.limit {
-            self.lowest = heap.peek().map_or(0.0, |worst| worst.0);
+            self.lowest = heap.peek().map_or(0.0, |worst| worst.score());
         }
         self.contenders = heap.into_vec();
+    }
+}
+
+/// Adds one term's points to phrasings' scores, noting those that rose above the leaders'
+/// floor. A term adds to a phrasing at most once, so `risen` holds no repeats.
+struct Adder<'a> {
+    member: &'a [bool],
+    risen: &'a mut Vec<u32>,
+    lowest: f32,
+}
+
+impl Adder<'_> {
+    fn add(&mut self, scores: &mut [f32], phrasing: u32, points: f32) {
+        let score = &mut scores[phrasing as usize];
+        *score += points;
+        if *score > self.lowest && !self.member[phrasing as usize] {
+            self.risen.push(phrasing);
+        }
+    }
+}
+
+impl Adder<'_> {
+    /// Adds a term's points to the phrasings of `postings` that have a score.
+    fn add_running(&mut self, scores: &mut [f32], postings: &[Posting], idf: f32) {
+        for posting in postings {
+            if scores[posting.document as usize] > 0.0 {
+                self.add(scores, posting.document, idf * posting.weight);
+            }
+        }
     }
 }
 
@@ -169,22 +193,24 @@ fn seek(list: &[Posting], from: usize, phrasing: u32) -> usize {
     from + list[from.min(end)..end].partition_point(|p| p.document < phrasing)
 }
 
-/// A phrasing's score and the phrasing, ordered best score first; ties go to the earlier
-/// phrasing, so results never depend on the order phrasings were met in.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Leader(f32, u32);
+/// A phrasing and its score, ordered best score first; ties go to the earlier phrasing,
+/// so results never depend on the order phrasings were met in. One integer: the bits of a
+/// score that is not negative order as the score does, so a comparison is one instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Leader(u64);
 
-impl Eq for Leader {}
-
-impl Ord for Leader {
-    fn cmp(&self, other: &Leader) -> Ordering {
-        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+impl Leader {
+    fn new(score: f32, phrasing: u32) -> Leader {
+        debug_assert!(score >= 0.0, "BM25 scores are not negative");
+        Leader((u64::from(!score.to_bits()) << 32) | u64::from(phrasing))
     }
-}
 
-impl PartialOrd for Leader {
-    fn partial_cmp(&self, other: &Leader) -> Option<Ordering> {
-        Some(self.cmp(other))
+    fn phrasing(self) -> u32 {
+        self.0 as u32
+    }
+
+    fn score(self) -> f32 {
+        f32::from_bits(!((self.0 >> 32) as u32))
     }
 }
 
@@ -257,15 +283,18 @@ impl PhrasingIndex {
         if scores.len() < self.phrasings {
             scores.resize(self.phrasings, 0.0);
         }
+        // A slice, not the vector: the hot loops keep its address in a register.
+        let scores = &mut scores[..];
         leaders.reset(limit, self.phrasings);
         let mut next = 0;
         while next < terms.len() && rest[next] * ROUNDING_MARGIN >= leaders.lowest {
             let term = &terms[next];
+            let mut adder = leaders.adder();
             for posting in term.list {
                 if scores[posting.document as usize] == 0.0 {
                     reached.push(posting.document);
                 }
-                leaders.add(scores, posting.document, term.idf * posting.weight);
+                adder.add(scores, posting.document, term.idf * posting.weight);
             }
             leaders.update(scores);
             next += 1;
@@ -286,13 +315,19 @@ impl PhrasingIndex {
                     running
                 });
             }
+            let mut adder = leaders.adder();
             if term.list.len() < live.len() * SEEK_COST {
                 // Phrasings out of the running have no score: the list is read, not changed.
-                for posting in term.list {
-                    if scores[posting.document as usize] != 0.0 {
-                        leaders.add(scores, posting.document, term.idf * posting.weight);
+                // Most postings are of such phrasings, so four are tested at once (a score
+                // is zero when its bits are).
+                let (chunks, tail) = term.list.as_chunks::<4>();
+                for chunk in chunks {
+                    let any = chunk.iter().fold(0, |any, p| any | scores[p.document as usize].to_bits());
+                    if any != 0 {
+                        adder.add_running(scores, chunk, term.idf);
                     }
                 }
+                adder.add_running(scores, tail, term.idf);
             } else {
                 if !sorted {
                     live.sort_unstable();
@@ -303,7 +338,7 @@ impl PhrasingIndex {
                     position = seek(term.list, position, phrasing);
                     match term.list.get(position) {
                         Some(posting) if posting.document == phrasing => {
-                            leaders.add(scores, phrasing, term.idf * posting.weight)
+                            adder.add(scores, phrasing, term.idf * posting.weight)
                         }
                         Some(_) => {}
                         None => break,
@@ -313,13 +348,16 @@ impl PhrasingIndex {
             leaders.update(scores);
         }
         // After the last term the leaders are the best.
-        let mut ranked: Vec<Leader> =
-            leaders.members.iter().map(|&phrasing| Leader(scores[phrasing as usize], phrasing)).collect();
+        let mut ranked: Vec<Leader> = leaders
+            .members
+            .iter()
+            .map(|&phrasing| Leader::new(scores[phrasing as usize], phrasing))
+            .collect();
         for phrasing in live.drain(..) {
             scores[phrasing as usize] = 0.0;
         }
         ranked.sort_unstable();
-        ranked.into_iter().map(|Leader(_, phrasing)| phrasing as usize).collect()
+        ranked.into_iter().map(|leader| leader.phrasing() as usize).collect()
     }
 }
 
