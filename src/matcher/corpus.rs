@@ -330,10 +330,10 @@ impl Bm25 {
         }
     }
 
-    /// The first term id of `document` (zero when it has none): reading it brings the
-    /// document's terms into the cache (see [`super::Matcher`]'s prefetching).
-    pub fn first_term(&self, document: usize) -> u32 {
-        self.term_weights.get(document).and_then(|weights| weights.first()).map_or(0, |&(id, _)| id)
+    /// The (term id, weight) pairs of `document` (none when it has none), for bringing
+    /// them into the cache (see [`super::Matcher`]'s prefetching).
+    pub fn document_terms(&self, document: usize) -> &[(u32, f32)] {
+        self.term_weights.get(document).map_or(&[], |weights| weights)
     }
 
     /// BM25 of the query against a document made of the query itself: the most a document
