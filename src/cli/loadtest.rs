@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use kefu::brain::Brain;
 use kefu::config::Config;
 use kefu::loadtest::generated::{generated_knowledge, write_generated_knowledge};
-use kefu::loadtest::matcher::{self, MatcherRun};
+use kefu::loadtest::matcher::{self, MatcherRun, Measurement};
 use kefu::loadtest::traffic::{self, PhaseReport, ServerProcess, Usage};
 
 /// `kefu loadtest` options.
@@ -67,10 +67,11 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
         |field: fn(&matcher::Question) -> &str| questions.iter().map(field).collect::<Vec<_>>().join("\n");
     std::fs::write(&questions_file, lines(|q| &q.text))?;
     std::fs::write(&answers_file, lines(|q| &q.entry))?;
+    // Half of kefu's time before the baseline and half after, so a machine that slows
+    // down or speeds up during the run weighs on both alike.
+    let mut measurement = Measurement::default();
     eprintln!("matcher: kefu, one core, {} s …", duration.as_secs());
-    let kefu_run = matcher::measure(&brain, &questions, duration);
-    let phrasings = brain.matcher.phrasing_count();
-    drop(brain);
+    measurement.run(&brain, &questions, duration / 2);
     let baseline = if args.no_baseline {
         None
     } else {
@@ -83,6 +84,10 @@ pub fn run(config: &Config, args: &LoadtestArgs, out: &mut dyn Write) -> anyhow:
             duration.as_secs(),
         ))
     };
+    measurement.run(&brain, &questions, duration - duration / 2);
+    let kefu_run = measurement.finish(&brain, &questions);
+    let phrasings = brain.matcher.phrasing_count();
+    drop(brain);
 
     let exe = traffic::current_exe().map_err(anyhow::Error::msg)?;
     let runtime = super::serve::runtime()?;

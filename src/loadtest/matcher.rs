@@ -64,26 +64,41 @@ pub fn questions(knowledge: &Knowledge, count: usize) -> Vec<Question> {
         .collect()
 }
 
-/// Matches `questions` in a loop on this thread for at least `duration`.
-pub fn measure(brain: &Brain, questions: &[Question], duration: Duration) -> MatcherRun {
-    let mut latencies = Latencies::default();
-    let started = Instant::now();
-    let mut index = 0;
-    while started.elapsed() < duration || latencies.len() < questions.len().min(100) {
-        let question = &questions[index % questions.len()];
-        let asked = Instant::now();
-        std::hint::black_box(brain.matcher.rank(&question.text));
-        latencies.push(asked.elapsed());
-        index += 1;
+/// A matcher measurement, which may be taken in parts: around the baseline's, so both
+/// sample the same stretch of a shared machine's time.
+#[derive(Default)]
+pub struct Measurement {
+    latencies: Latencies,
+    seconds: f64,
+}
+
+impl Measurement {
+    /// Matches `questions` in a loop on this thread for at least `duration`, carrying on
+    /// from where the previous part stopped.
+    pub fn run(&mut self, brain: &Brain, questions: &[Question], duration: Duration) {
+        let started = Instant::now();
+        let mut asked = 0;
+        while started.elapsed() < duration || asked < questions.len().min(100) {
+            let question = &questions[self.latencies.len() % questions.len()];
+            let at = Instant::now();
+            std::hint::black_box(brain.matcher.rank(&question.text));
+            self.latencies.push(at.elapsed());
+            asked += 1;
+        }
+        self.seconds += started.elapsed().as_secs_f64();
     }
-    let seconds = started.elapsed().as_secs_f64();
-    MatcherRun {
-        entries: brain.knowledge.entries.len(),
-        queries: latencies.len(),
-        seconds,
-        per_second: latencies.len() as f64 / seconds,
-        latency: latencies.summary(),
-        top1_right: top1_right(brain, questions),
+
+    /// The parts' figures together, with the share of `questions` answered right.
+    pub fn finish(self, brain: &Brain, questions: &[Question]) -> MatcherRun {
+        let queries = self.latencies.len();
+        MatcherRun {
+            entries: brain.knowledge.entries.len(),
+            queries,
+            seconds: self.seconds,
+            per_second: queries as f64 / self.seconds,
+            latency: self.latencies.summary(),
+            top1_right: top1_right(brain, questions),
+        }
     }
 }
 
@@ -153,5 +168,20 @@ mod tests {
         assert_eq!(first, questions(&knowledge, 20));
         let distinct: std::collections::HashSet<&Question> = first.iter().collect();
         assert_eq!(distinct.len(), 20, "{first:?}");
+    }
+
+    #[test]
+    fn a_measurement_taken_in_two_parts_reports_both() {
+        let brain =
+            Brain::from_knowledge(super::super::generated::generated_knowledge(30), Default::default());
+        let asked = questions(&brain.knowledge, 40);
+        let mut measurement = Measurement::default();
+        // Each part asks every question at least once, however short it is.
+        measurement.run(&brain, &asked, Duration::ZERO);
+        measurement.run(&brain, &asked, Duration::ZERO);
+        let run = measurement.finish(&brain, &asked);
+        assert_eq!((run.entries, run.queries, run.latency.count), (30, 80, 80));
+        assert!(run.seconds > 0.0 && run.per_second > 0.0, "{run:?}");
+        assert!(run.top1_right > 0.9, "{run:?}");
     }
 }
