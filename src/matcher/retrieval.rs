@@ -169,9 +169,7 @@ impl Adder<'_> {
             self.risen.push(phrasing);
         }
     }
-}
 
-impl Adder<'_> {
     /// Adds a term's points to the phrasings of `postings` that have a score.
     fn add_running(&mut self, scores: &mut [f32], postings: &[Posting], idf: f32) {
         for posting in postings {
