@@ -285,10 +285,10 @@ impl Matcher {
         ScoredPhrasings { query, phrasings }
     }
 
-    /// Reads every cache line of the candidates' data before their features are computed.
-    /// Candidates lie anywhere in a large knowledge base, so the reads miss the cache;
-    /// issued together they overlap, where the features would wait for each in turn (at
-    /// 10 000 entries, waiting was most of the features' time).
+    /// Fetches every cache line of the candidates' data before their features are
+    /// computed. Candidates lie anywhere in a large knowledge base, so the reads miss the
+    /// cache; issued together they overlap, where the features would wait for each in turn
+    /// (at 10 000 entries, waiting was most of the features' time).
     fn prefetch(&self, found: &[usize]) {
         for &ordinal in found {
             let phrasing = &self.phrasings[ordinal];
@@ -359,11 +359,21 @@ impl Matcher {
     }
 }
 
-/// Reads one item in each cache line `items` spans, and the last.
+/// Fetches into the cache each line `items` spans (one item per line, and the last).
 fn touch<T: Copy>(items: &[T]) {
     let per_line = (64 / std::mem::size_of::<T>().max(1)).max(1);
-    for &item in items.iter().step_by(per_line).chain(items.last()) {
-        std::hint::black_box(item);
+    for item in items.iter().step_by(per_line).chain(items.last()) {
+        // A prefetch instruction where there is one: unlike a read, it does not hold up
+        // the instructions after it until the line arrives (+6 % at 10 000 entries).
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: SSE is part of every x86_64 CPU, and a prefetch only hints: it reads
+            // nothing the program sees and cannot fault.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>((item as *const T).cast::<i8>()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        std::hint::black_box(*item);
     }
 }
 
