@@ -290,6 +290,10 @@ impl Matcher {
     /// cache; issued together they overlap, where the features would wait for each in turn
     /// (at 10 000 entries, waiting was most of the features' time).
     fn prefetch(&self, found: &[usize]) {
+        // First the records that say where each candidate's lists are, then the lists.
+        for &ordinal in found {
+            touch(std::slice::from_ref(&self.phrasings[ordinal]));
+        }
         for &ordinal in found {
             let phrasing = &self.phrasings[ordinal];
             let (analysis, weights) = (&phrasing.analysis, &phrasing.weights);
@@ -359,21 +363,30 @@ impl Matcher {
     }
 }
 
-/// Fetches into the cache each line `items` spans (one item per line, and the last).
-fn touch<T: Copy>(items: &[T]) {
-    let per_line = (64 / std::mem::size_of::<T>().max(1)).max(1);
-    for item in items.iter().step_by(per_line).chain(items.last()) {
-        // A prefetch instruction where there is one: unlike a read, it does not hold up
-        // the instructions after it until the line arrives (+6 % at 10 000 entries).
+/// Fetches into the cache each line of `items`.
+fn touch<T>(items: &[T]) {
+    fetch(items.as_ptr().cast(), std::mem::size_of_val(items));
+}
+
+/// Fetches into the cache each line of the `len` bytes at `start`, with prefetch
+/// instructions: unlike reads, they do not hold up the instructions after them until the
+/// line arrives (+6 % at 10 000 entries). Elsewhere than on x86_64, it does nothing.
+fn fetch(start: *const u8, len: usize) {
+    if len == 0 {
+        return;
+    }
+    // A line from each 64 bytes on, and the last byte's (a span not aligned to lines
+    // reaches into one more).
+    for offset in (0..len).step_by(64).chain([len - 1]) {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
             // SAFETY: SSE is part of every x86_64 CPU, and a prefetch only hints: it reads
             // nothing the program sees and cannot fault.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>((item as *const T).cast::<i8>()) };
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset).cast::<i8>()) };
         }
         #[cfg(not(target_arch = "x86_64"))]
-        std::hint::black_box(*item);
+        let _ = (start, offset);
     }
 }
 
