@@ -76,6 +76,9 @@ impl Measurement {
     /// Matches `questions` in a loop on this thread for at least `duration`, carrying on
     /// from where the previous part stopped.
     pub fn run(&mut self, brain: &Brain, questions: &[Question], duration: Duration) {
+        if questions.is_empty() {
+            return;
+        }
         let started = Instant::now();
         let mut asked = 0;
         while started.elapsed() < duration || asked < questions.len().min(100) {
@@ -95,7 +98,7 @@ impl Measurement {
             entries: brain.knowledge.entries.len(),
             queries,
             seconds: self.seconds,
-            per_second: queries as f64 / self.seconds,
+            per_second: if self.seconds > 0.0 { queries as f64 / self.seconds } else { 0.0 },
             latency: self.latencies.summary(),
             top1_right: top1_right(brain, questions),
         }
@@ -183,5 +186,10 @@ mod tests {
         assert_eq!((run.entries, run.queries, run.latency.count), (30, 80, 80));
         assert!(run.seconds > 0.0 && run.per_second > 0.0, "{run:?}");
         assert!(run.top1_right > 0.9, "{run:?}");
+        // No questions (a knowledge without entries): nothing is asked, nothing divides by zero.
+        let mut empty = Measurement::default();
+        empty.run(&brain, &[], Duration::ZERO);
+        let run = empty.finish(&brain, &[]);
+        assert_eq!((run.queries, run.per_second), (0, 0.0));
     }
 }

@@ -42,9 +42,9 @@ const RETRIEVED_BY_WORDS: usize = 10;
 const RETRIEVED_BY_CHARS: usize = 30;
 /// How many targets a ranking keeps.
 const KEPT_CANDIDATES: usize = 5;
-/// From how many phrasings candidates' data is read ahead of their features (see
+/// From how many phrasings candidates' data is fetched ahead of their features (see
 /// [`Matcher::prefetch`]): a smaller knowledge base stays in the cache between messages,
-/// and reading it ahead only costs time (5 % of a match on the sample knowledge).
+/// and fetching it ahead only costs time (5 % of a match on the sample knowledge).
 const PREFETCH_FROM_PHRASINGS: usize = 5_000;
 /// The lead of a lone candidate (no runner-up to compare with).
 const LONE_CANDIDATE_LEAD: f32 = 10.0;
